@@ -1,0 +1,74 @@
+//! The capture's evidence hashes: MD5, SHA-1 and SHA-256 of the file's bytes as stored
+//! (compressed bytes for a gzip file, as `capinfos` and `sha256sum` compute them).
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+/// The three digests of one file, as lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileHashes {
+    /// MD5.
+    pub md5: String,
+    /// SHA-1.
+    pub sha1: String,
+    /// SHA-256 (the evidence hash; names the output directory).
+    pub sha256: String,
+}
+
+const CHUNK: usize = 1 << 20;
+
+/// SHA-256 of a file.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut f = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = read_some(&mut f, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// MD5 and SHA-1 of a file, computed in one read; the SHA-256 is given (already known).
+pub fn legacy_hashes(path: &Path, sha256: String) -> io::Result<FileHashes> {
+    let mut f = File::open(path)?;
+    let mut md5 = Md5::new();
+    let mut sha1 = Sha1::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = read_some(&mut f, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let chunk = buf.get(..n).unwrap_or_default();
+        md5.update(chunk);
+        sha1.update(chunk);
+    }
+    Ok(FileHashes {
+        md5: hex::encode(md5.finalize()),
+        sha1: hex::encode(sha1.finalize()),
+        sha256,
+    })
+}
+
+/// SHA-256 of bytes.
+pub fn sha256_bytes(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+fn read_some(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match f.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,757 @@
+//! Streaming reader for classic pcap and pcapng, plain or gzip-compressed.
+//!
+//! One buffer is reused for the whole file: a [`Record`] borrows its bytes from it until the
+//! next call, so memory is bounded by the largest record, not by the capture. Every length
+//! field is checked against the bytes present and against `Limits::max_record_bytes` before
+//! anything is allocated. A problem after the file header (a record cut short, a block with a
+//! bad length, garbage after the last record, a gzip stream that ends early) ends the stream
+//! cleanly and is reported as [`Damage`]: every complete record before it has been returned.
+//!
+//! Formats follow the libpcap file format (draft-ietf-opsawg-pcap) and pcapng
+//! (draft-ietf-opsawg-pcapng): sections of either byte order, interfaces with their own link
+//! type, `if_tsresol` and `if_tsoffset`, enhanced, simple and obsolete packet blocks; other
+//! blocks are skipped.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::detect::{self, Magic};
+use super::{
+    CaptureError, Damage, Endian, Format, Interface, LinkType, RawTimestamp, Record, RecordKind,
+    Section, TsResolution,
+};
+use crate::limits::Limits;
+
+/// Bytes asked of the operating system per read.
+const READ_CHUNK: usize = 1 << 20;
+/// Classic pcap file header.
+const PCAP_HEADER_LEN: usize = 24;
+/// Classic pcap record header; the "modified" format adds 8 bytes.
+const PCAP_RECORD_LEN: usize = 16;
+const PCAP_MODIFIED_EXTRA: usize = 8;
+/// pcapng block type, total length and trailing total length.
+const BLOCK_OVERHEAD: usize = 12;
+/// pcapng byte-order magic as read in the section's own order.
+const BYTE_ORDER_MAGIC: u32 = 0x1a2b_3c4d;
+const BLOCK_SHB: u32 = 0x0a0d_0d0a;
+const BLOCK_IDB: u32 = 0x0000_0001;
+const BLOCK_PB: u32 = 0x0000_0002;
+const BLOCK_SPB: u32 = 0x0000_0003;
+const BLOCK_EPB: u32 = 0x0000_0006;
+const OPT_END: u16 = 0;
+const OPT_IF_TSRESOL: u16 = 9;
+const OPT_IF_TSOFFSET: u16 = 14;
+
+/// Counts the bytes read from the file itself (before decompression), for progress display.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Reads packet records from one capture file; see the module documentation.
+pub struct CaptureReader {
+    path: PathBuf,
+    input: Box<dyn Read + Send>,
+    file_bytes: Arc<AtomicU64>,
+    file_size: u64,
+    compressed: bool,
+    format: Format,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Offset in the uncompressed stream of `buf[start]`.
+    pos: u64,
+    max_record: usize,
+    sections: Vec<Section>,
+    interfaces: Vec<Interface>,
+    /// Global interface index of each interface of the current pcapng section.
+    section_interfaces: Vec<u32>,
+    endian: Endian,
+    next_index: u64,
+    damage: Option<Damage>,
+    finished: bool,
+}
+
+impl CaptureReader {
+    /// Opens a capture for reading (it is never opened for writing) and reads its header.
+    pub fn open(path: &Path, limits: &Limits) -> Result<CaptureReader, CaptureError> {
+        Self::open_with_progress(path, limits, Arc::new(AtomicU64::new(0)))
+    }
+
+    /// Like [`CaptureReader::open`], counting the file bytes read into `progress`.
+    pub fn open_with_progress(
+        path: &Path,
+        limits: &Limits,
+        progress: Arc<AtomicU64>,
+    ) -> Result<CaptureReader, CaptureError> {
+        let io_err = |source| CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io_err)?;
+        if meta.is_dir() {
+            return Err(CaptureError::IsDirectory {
+                path: path.to_path_buf(),
+            });
+        }
+        let file = File::open(path).map_err(io_err)?;
+        let file_bytes = progress;
+        let mut counted = Counting {
+            inner: file,
+            count: file_bytes.clone(),
+        };
+        let mut head = [0u8; 4];
+        let got = read_up_to(&mut counted, &mut head).map_err(io_err)?;
+        let head = head.get(..got).unwrap_or_default();
+        if head.is_empty() {
+            return Err(CaptureError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let head_vec = head.to_vec();
+        let (input, compressed): (Box<dyn Read + Send>, bool) = match detect::sniff(head) {
+            Some(Magic::Gzip) => {
+                let chained = io::Cursor::new(head_vec).chain(counted);
+                (Box::new(flate2::read::MultiGzDecoder::new(chained)), true)
+            }
+            Some(Magic::Capture(_)) => (Box::new(io::Cursor::new(head_vec).chain(counted)), false),
+            None => {
+                // Quote a little more than the magic so the user recognises the file.
+                let mut more = head_vec.clone();
+                let mut f = File::open(path).map_err(io_err)?;
+                let mut extra = [0u8; 16];
+                if let Ok(n) = read_up_to(&mut f, &mut extra) {
+                    more = extra.get(..n).unwrap_or_default().to_vec();
+                }
+                return Err(CaptureError::NotACapture {
+                    path: path.to_path_buf(),
+                    start: detect::describe_start(&more),
+                });
+            }
+        };
+        let mut reader = CaptureReader {
+            path: path.to_path_buf(),
+            input,
+            file_bytes,
+            file_size: meta.len(),
+            compressed,
+            format: Format::Pcapng,
+            buf: vec![0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            eof: false,
+            pos: 0,
+            max_record: limits.max_record_bytes,
+            sections: Vec::new(),
+            interfaces: Vec::new(),
+            section_interfaces: Vec::new(),
+            endian: Endian::Little,
+            next_index: 0,
+            damage: None,
+            finished: false,
+        };
+        reader.read_header()?;
+        Ok(reader)
+    }
+
+    fn bad_header(&self, what: impl Into<String>) -> CaptureError {
+        CaptureError::BadHeader {
+            path: self.path.clone(),
+            what: what.into(),
+        }
+    }
+
+    fn read_header(&mut self) -> Result<(), CaptureError> {
+        let inner = if self.compressed {
+            "gzip-compressed "
+        } else {
+            ""
+        };
+        match self.fill(4) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(self.bad_header(format!(
+                    "{inner}stream holds {} bytes, too few for a capture header",
+                    self.available()
+                )))
+            }
+            Err(e) => return Err(self.bad_header(format!("cannot decompress: {e}"))),
+        }
+        let head = self.window(0, 4).unwrap_or_default().to_vec();
+        let format = match detect::sniff(&head) {
+            Some(Magic::Capture(f)) => f,
+            _ => {
+                let _ = self.fill(16);
+                let start = detect::describe_start(self.window(0, 16).unwrap_or(&head));
+                return Err(CaptureError::NotACapture {
+                    path: self.path.clone(),
+                    start: format!("{start}, inside a gzip stream"),
+                });
+            }
+        };
+        self.format = format;
+        match format {
+            Format::Pcap {
+                endian, nanosecond, ..
+            } => {
+                if !self.fill(PCAP_HEADER_LEN).unwrap_or(false) {
+                    return Err(self.bad_header(format!(
+                        "pcap file header cut short ({} of {PCAP_HEADER_LEN} bytes)",
+                        self.available()
+                    )));
+                }
+                let header = self.window(0, PCAP_HEADER_LEN).unwrap_or_default().to_vec();
+                let snaplen = endian.u32(&header, 16).unwrap_or(0);
+                let network = endian.u32(&header, 20).unwrap_or(0);
+                self.endian = endian;
+                self.sections.push(Section {
+                    endian,
+                    shb: Vec::new(),
+                });
+                self.interfaces.push(Interface {
+                    section: 0,
+                    link_type: LinkType((network & 0xffff) as u16),
+                    snaplen,
+                    resolution: if nanosecond {
+                        TsResolution::NANO
+                    } else {
+                        TsResolution::MICRO
+                    },
+                    ts_offset: 0,
+                    header,
+                });
+                self.consume(PCAP_HEADER_LEN);
+            }
+            Format::Pcapng => {
+                // The first block must be a valid section header; anything else means the
+                // file is not pcapng after all.
+                if !self.fill(BLOCK_OVERHEAD + 16).unwrap_or(false) {
+                    return Err(self.bad_header(format!(
+                        "pcapng section header cut short ({} bytes)",
+                        self.available()
+                    )));
+                }
+                if self.section_endian().is_none() {
+                    return Err(
+                        self.bad_header("pcapng section header has no valid byte-order magic")
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The path being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    /// The file format (after decompression).
+    pub fn format(&self) -> Format {
+        self.format
+    }
+    /// True when the file is gzip-compressed.
+    pub fn compressed(&self) -> bool {
+        self.compressed
+    }
+    /// The sections seen so far (one for classic pcap).
+    pub fn sections(&self) -> &[Section] {
+        &self.sections
+    }
+    /// The interfaces seen so far; `Record::interface` indexes this list.
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
+    /// Bytes of the file itself read so far (compressed bytes for gzip).
+    pub fn file_bytes_read(&self) -> u64 {
+        self.file_bytes.load(Ordering::Relaxed)
+    }
+    /// A handle on the count of file bytes read, for a progress display on another thread.
+    pub fn progress_counter(&self) -> Arc<AtomicU64> {
+        self.file_bytes.clone()
+    }
+    /// Size of the file on disk.
+    pub fn file_size(&self) -> u64 {
+        self.file_size
+    }
+    /// Packet records returned so far.
+    pub fn records_read(&self) -> u64 {
+        self.next_index
+    }
+    /// The damage that ended the stream early, if any (known once `next_record` returned `None`).
+    pub fn damage(&self) -> Option<&Damage> {
+        self.damage.as_ref()
+    }
+
+    /// The next packet record, or `None` at the end of the stream or at damage.
+    pub fn next_record(&mut self) -> Option<Record<'_>> {
+        self.next_with_context().map(|(r, _, _)| r)
+    }
+
+    /// The next packet record together with the interface and section lists it refers to.
+    #[allow(clippy::type_complexity)]
+    pub fn next_with_context(&mut self) -> Option<(Record<'_>, &[Interface], &[Section])> {
+        if self.finished {
+            return None;
+        }
+        let found = match self.format {
+            Format::Pcap {
+                endian, modified, ..
+            } => self.next_pcap(endian, modified),
+            Format::Pcapng => self.next_pcapng(),
+        };
+        match found {
+            Ok(Some(span)) => {
+                self.next_index += 1;
+                let base = self.start;
+                self.consume(span.len);
+                let this = &*self;
+                Some((this.record_at(base, span), &this.interfaces, &this.sections))
+            }
+            Ok(None) => {
+                self.finished = true;
+                None
+            }
+            Err(reason) => {
+                self.finished = true;
+                self.record_damage(reason);
+                None
+            }
+        }
+    }
+
+    fn record_damage(&mut self, reason: String) {
+        let mut unreadable = self.available() as u64;
+        self.start = self.end;
+        // Count what follows, so the warning can say how much was lost.
+        let mut scratch = vec![0u8; 64 * 1024];
+        loop {
+            match self.input.read(&mut scratch) {
+                Ok(0) => break,
+                Ok(n) => unreadable += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        self.damage = Some(Damage {
+            offset: self.pos,
+            unreadable_bytes: unreadable,
+            record: self.next_index,
+            reason,
+        });
+    }
+
+    fn next_pcap(&mut self, endian: Endian, modified: bool) -> Result<Option<Span>, String> {
+        let header_len = PCAP_RECORD_LEN + if modified { PCAP_MODIFIED_EXTRA } else { 0 };
+        if !self.fill_or_damage(header_len, "pcap record header")? {
+            return Ok(None);
+        }
+        let h = self.window(0, header_len).unwrap_or_default();
+        let (sec, frac, caplen, orig_len) = match (
+            endian.u32(h, 0),
+            endian.u32(h, 4),
+            endian.u32(h, 8),
+            endian.u32(h, 12),
+        ) {
+            (Some(a), Some(b), Some(c), Some(d)) => (a, b, c, d),
+            _ => return Err("pcap record header unreadable".into()),
+        };
+        let caplen = caplen as usize;
+        if caplen > self.max_record {
+            return Err(format!(
+                "record {} claims {caplen} bytes, more than the {} byte limit for one packet",
+                self.next_index, self.max_record
+            ));
+        }
+        let total = header_len + caplen;
+        if !self.fill(total).map_err(|e| self.read_failure(&e))? {
+            return Err(format!(
+                "record {} cut short ({} of {caplen} bytes present)",
+                self.next_index,
+                self.available().saturating_sub(header_len)
+            ));
+        }
+        let resolution = if matches!(
+            self.format,
+            Format::Pcap {
+                nanosecond: true,
+                ..
+            }
+        ) {
+            1
+        } else {
+            1_000
+        };
+        let ts_ns = i128::from(sec) * 1_000_000_000 + i128::from(frac) * resolution;
+        Ok(Some(Span {
+            offset: self.pos,
+            len: total,
+            data: header_len..total,
+            options: total..total,
+            extra: PCAP_RECORD_LEN..header_len,
+            interface: 0,
+            kind: RecordKind::Pcap,
+            raw_ts: RawTimestamp::Pcap { sec, frac },
+            ts_ns: Some(clamp_ns(ts_ns)),
+            orig_len,
+        }))
+    }
+
+    /// The byte order announced by a section header at the start of the window.
+    fn section_endian(&self) -> Option<Endian> {
+        let bom: [u8; 4] = self.window(8, 4)?.try_into().ok()?;
+        if u32::from_le_bytes(bom) == BYTE_ORDER_MAGIC {
+            Some(Endian::Little)
+        } else if u32::from_be_bytes(bom) == BYTE_ORDER_MAGIC {
+            Some(Endian::Big)
+        } else {
+            None
+        }
+    }
+
+    fn next_pcapng(&mut self) -> Result<Option<Span>, String> {
+        loop {
+            if !self.fill_or_damage(8, "pcapng block header")? {
+                return Ok(None);
+            }
+            let is_shb = self.window(0, 4) == Some(&detect::PCAPNG_SHB[..]);
+            if is_shb {
+                if !self.fill(12).map_err(|e| self.read_failure(&e))? {
+                    return Err("section header block cut short".into());
+                }
+                self.endian = self.section_endian().ok_or_else(|| {
+                    "section header block has no valid byte-order magic".to_string()
+                })?;
+            }
+            let e = self.endian;
+            let head = self.window(0, 8).unwrap_or_default();
+            let block_type = e.u32(head, 0).unwrap_or(0);
+            let total = e.u32(head, 4).unwrap_or(0) as usize;
+            if total < BLOCK_OVERHEAD || total % 4 != 0 {
+                return Err(format!(
+                    "block of type 0x{block_type:08x} has an invalid length ({total} bytes)"
+                ));
+            }
+            if total > self.max_record.saturating_add(64 * 1024) {
+                return Err(format!(
+                    "block of type 0x{block_type:08x} claims {total} bytes, more than the {} byte limit",
+                    self.max_record
+                ));
+            }
+            if !self.fill(total).map_err(|e| self.read_failure(&e))? {
+                return Err(format!(
+                    "block of type 0x{block_type:08x} cut short ({} of {total} bytes present)",
+                    self.available()
+                ));
+            }
+            let block = self.window(0, total).unwrap_or_default();
+            if e.u32(block, total - 4) != Some(total as u32) {
+                return Err(format!(
+                    "block of type 0x{block_type:08x} has a trailing length that does not match its header"
+                ));
+            }
+            let body = block.get(8..total - 4).unwrap_or_default();
+            let found = match block_type {
+                BLOCK_SHB => {
+                    if body.len() < 16 {
+                        return Err("section header block too short".into());
+                    }
+                    self.sections.push(Section {
+                        endian: e,
+                        shb: block.to_vec(),
+                    });
+                    self.section_interfaces.clear();
+                    None
+                }
+                BLOCK_IDB => {
+                    if self.sections.is_empty() {
+                        return Err("interface description before any section header".into());
+                    }
+                    let iface = parse_idb(e, block, body, self.sections.len() - 1)
+                        .ok_or_else(|| "interface description block too short".to_string())?;
+                    self.section_interfaces.push(self.interfaces.len() as u32);
+                    self.interfaces.push(iface);
+                    None
+                }
+                BLOCK_EPB | BLOCK_PB => Some(self.packet_block(e, block_type, body, total)?),
+                BLOCK_SPB => Some(self.simple_block(e, body, total)?),
+                _ => None,
+            };
+            match found {
+                Some(span) => return Ok(Some(span)),
+                None => self.consume(total),
+            }
+        }
+    }
+
+    fn global_interface(&self, local: u32) -> Result<u32, String> {
+        self.section_interfaces
+            .get(local as usize)
+            .copied()
+            .ok_or_else(|| {
+                format!(
+                    "packet {} names interface {local}, which its section does not describe",
+                    self.next_index
+                )
+            })
+    }
+
+    fn packet_block(
+        &self,
+        e: Endian,
+        block_type: u32,
+        body: &[u8],
+        total: usize,
+    ) -> Result<Span, String> {
+        let short = || format!("packet block {} too short", self.next_index);
+        let (local, high, low, caplen, orig_len, kind) = if block_type == BLOCK_EPB {
+            (
+                e.u32(body, 0).ok_or_else(short)?,
+                e.u32(body, 4).ok_or_else(short)?,
+                e.u32(body, 8).ok_or_else(short)?,
+                e.u32(body, 12).ok_or_else(short)?,
+                e.u32(body, 16).ok_or_else(short)?,
+                RecordKind::Enhanced,
+            )
+        } else {
+            (
+                u32::from(e.u16(body, 0).ok_or_else(short)?),
+                e.u32(body, 4).ok_or_else(short)?,
+                e.u32(body, 8).ok_or_else(short)?,
+                e.u32(body, 12).ok_or_else(short)?,
+                e.u32(body, 16).ok_or_else(short)?,
+                RecordKind::Obsolete,
+            )
+        };
+        const FIXED: usize = 20;
+        let caplen = caplen as usize;
+        let padded = caplen.checked_add(3).map(|c| c & !3).unwrap_or(usize::MAX);
+        if FIXED.saturating_add(padded) > body.len() {
+            return Err(format!(
+                "packet block {} says {caplen} captured bytes but holds only {}",
+                self.next_index,
+                body.len().saturating_sub(FIXED)
+            ));
+        }
+        let interface = self.global_interface(local)?;
+        let iface = self
+            .interfaces
+            .get(interface as usize)
+            .ok_or_else(|| "interface table inconsistent".to_string())?;
+        let units = (u64::from(high) << 32) | u64::from(low);
+        let ts = iface.resolution.to_nanos(units) + i128::from(iface.ts_offset) * 1_000_000_000;
+        let data_start = 8 + FIXED;
+        Ok(Span {
+            offset: self.pos,
+            len: total,
+            data: data_start..data_start + caplen,
+            options: data_start + padded..total - 4,
+            extra: 0..0,
+            interface,
+            kind,
+            raw_ts: RawTimestamp::Pcapng { high, low },
+            ts_ns: Some(clamp_ns(ts)),
+            orig_len,
+        })
+    }
+
+    fn simple_block(&self, e: Endian, body: &[u8], total: usize) -> Result<Span, String> {
+        let orig_len = e
+            .u32(body, 0)
+            .ok_or_else(|| format!("simple packet block {} too short", self.next_index))?;
+        let interface = self.global_interface(0)?;
+        let snaplen = self
+            .interfaces
+            .get(interface as usize)
+            .map(|i| i.snaplen)
+            .unwrap_or(0);
+        let mut caplen = (orig_len as usize).min(body.len().saturating_sub(4));
+        if snaplen != 0 {
+            caplen = caplen.min(snaplen as usize);
+        }
+        Ok(Span {
+            offset: self.pos,
+            len: total,
+            data: 12..12 + caplen,
+            options: total - 4..total - 4,
+            extra: 0..0,
+            interface,
+            kind: RecordKind::Simple,
+            raw_ts: RawTimestamp::None,
+            ts_ns: None,
+            orig_len,
+        })
+    }
+
+    fn record_at(&self, base: usize, span: Span) -> Record<'_> {
+        let slice = |r: std::ops::Range<usize>| {
+            self.buf
+                .get(base + r.start..base + r.end)
+                .unwrap_or_default()
+        };
+        Record {
+            index: self.next_index - 1,
+            offset: span.offset,
+            interface: span.interface,
+            kind: span.kind,
+            raw_ts: span.raw_ts,
+            ts_ns: span.ts_ns,
+            orig_len: span.orig_len,
+            data: slice(span.data),
+            options: slice(span.options),
+            extra: slice(span.extra),
+        }
+    }
+
+    fn read_failure(&self, e: &io::Error) -> String {
+        if self.compressed {
+            format!("gzip stream ends early or is corrupt ({e})")
+        } else {
+            format!("read error: {e}")
+        }
+    }
+
+    /// `fill(n)` where running out at a record boundary is a clean end but running out
+    /// inside the header is damage.
+    fn fill_or_damage(&mut self, n: usize, what: &str) -> Result<bool, String> {
+        match self.fill(n) {
+            Ok(true) => Ok(true),
+            Ok(false) if self.available() == 0 => Ok(false),
+            Ok(false) => Err(format!(
+                "{what} cut short ({} of {n} bytes present)",
+                self.available()
+            )),
+            Err(e) => Err(self.read_failure(&e)),
+        }
+    }
+
+    fn available(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn window(&self, at: usize, len: usize) -> Option<&[u8]> {
+        let from = self.start.checked_add(at)?;
+        let to = from.checked_add(len)?;
+        if to > self.end {
+            return None;
+        }
+        self.buf.get(from..to)
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.available());
+        self.start += n;
+        self.pos += n as u64;
+    }
+
+    /// Makes at least `n` bytes available after `start`; `Ok(false)` at end of stream.
+    fn fill(&mut self, n: usize) -> io::Result<bool> {
+        if self.available() >= n {
+            return Ok(true);
+        }
+        if self.buf.len() - self.start < n || self.buf.len() - self.end < READ_CHUNK / 4 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.buf.len() < n {
+                let want = n.max(self.buf.len().saturating_mul(2)).max(READ_CHUNK);
+                self.buf.resize(want, 0);
+            }
+        }
+        while self.available() < n {
+            if self.eof {
+                return Ok(false);
+            }
+            let room = self.buf.get_mut(self.end..).unwrap_or_default();
+            match self.input.read(room) {
+                Ok(0) => self.eof = true,
+                Ok(got) => self.end += got,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.eof = true;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Where a record's parts sit in the buffer, relative to its first byte.
+struct Span {
+    offset: u64,
+    len: usize,
+    data: std::ops::Range<usize>,
+    options: std::ops::Range<usize>,
+    extra: std::ops::Range<usize>,
+    interface: u32,
+    kind: RecordKind,
+    raw_ts: RawTimestamp,
+    ts_ns: Option<i64>,
+    orig_len: u32,
+}
+
+fn clamp_ns(v: i128) -> i64 {
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(buf.get_mut(got..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Parses an interface description block: link type, snaplen, `if_tsresol`, `if_tsoffset`.
+fn parse_idb(e: Endian, block: &[u8], body: &[u8], section: usize) -> Option<Interface> {
+    let link_type = LinkType(e.u16(body, 0)?);
+    let snaplen = e.u32(body, 4)?;
+    let mut resolution = TsResolution::MICRO;
+    let mut ts_offset = 0i64;
+    let mut at = 8usize;
+    while let (Some(code), Some(len)) = (e.u16(body, at), e.u16(body, at + 2)) {
+        if code == OPT_END {
+            break;
+        }
+        let value = body.get(at + 4..at + 4 + len as usize);
+        match (code, value) {
+            (OPT_IF_TSRESOL, Some(v)) => {
+                if let Some(&r) = v.first() {
+                    resolution = TsResolution(r);
+                }
+            }
+            (OPT_IF_TSOFFSET, Some(v)) => {
+                if let Some(off) = e.i64(v, 0) {
+                    ts_offset = off;
+                }
+            }
+            _ => {}
+        }
+        at += 4 + ((len as usize + 3) & !3);
+    }
+    Some(Interface {
+        section: section as u32,
+        link_type,
+        snaplen,
+        resolution,
+        ts_offset,
+        header: block.to_vec(),
+    })
+}

@@ -1,0 +1,200 @@
+//! The command line: one file per subcommand, one place that prints errors and picks the
+//! exit code.
+//!
+//! Exit codes: 0 success (damaged input that was still read gives a warning, not an error),
+//! 1 a capture could not be read, 2 bad usage, 3 the output could not be written.
+
+mod info;
+mod progress;
+mod sessions;
+mod split;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::limits::Limits;
+use crate::session::output::SplitError;
+use crate::session::splitter::SplitOptions;
+
+/// Exit code: everything worked.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: a capture could not be read.
+pub const EXIT_INPUT: i32 = 1;
+/// Exit code: the command line was wrong.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: output could not be written.
+pub const EXIT_OUTPUT: i32 = 3;
+
+/// Split packet captures into exact sessions and pivot on them.
+#[derive(Debug, Parser)]
+#[command(name = "packetpivot", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write one capture file per session and an index.json, into OUT/<sha256>/.
+    #[command(
+        after_help = "Example:\n  packetpivot split tests/data/zeek__wikipedia.pcap -o sessions/\n  packetpivot split *.pcap --json"
+    )]
+    Split(split::SplitArgs),
+    /// List the sessions of a capture without writing any file.
+    #[command(
+        after_help = "Example:\n  packetpivot sessions tests/data/zeek__wikipedia.pcap\n  packetpivot sessions capture.pcapng --format csv > sessions.csv"
+    )]
+    Sessions(sessions::SessionsArgs),
+    /// Describe a capture: format, link types, packets, times, size, rates and hashes.
+    #[command(
+        after_help = "Example:\n  packetpivot info tests/data/zeek__wikipedia.pcap\n  packetpivot info capture.pcap.gz --json"
+    )]
+    Info(info::InfoArgs),
+}
+
+/// Options shared by the commands that split.
+#[derive(Debug, Clone, Args)]
+pub struct SplitSettings {
+    /// End a UDP session after this many seconds without a packet (default: never, as
+    /// tshark's udp.stream).
+    #[arg(long, value_name = "SECONDS")]
+    pub udp_idle_timeout: Option<f64>,
+}
+
+impl SplitSettings {
+    fn options(&self) -> Result<SplitOptions, String> {
+        let udp_idle_timeout_ns = match self.udp_idle_timeout {
+            None => None,
+            Some(s) if s.is_finite() && s > 0.0 && s < 1e9 => Some((s * 1e9) as i64),
+            Some(s) => {
+                return Err(format!(
+                    "--udp-idle-timeout {s}: give a positive number of seconds"
+                ))
+            }
+        };
+        Ok(SplitOptions {
+            udp_idle_timeout_ns,
+            limits: Limits::default(),
+        })
+    }
+}
+
+/// A failure of one command, rendered as one line by [`run`].
+pub struct Failure {
+    /// The message (file and what is wrong).
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// The exit code.
+    pub code: i32,
+}
+
+impl From<SplitError> for Failure {
+    fn from(e: SplitError) -> Failure {
+        let code = match e {
+            SplitError::Capture(_) => EXIT_INPUT,
+            SplitError::Output { .. } | SplitError::CorruptOutput { .. } => EXIT_OUTPUT,
+        };
+        Failure {
+            hint: Some(e.hint().to_string()),
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+fn usage(message: String) -> Failure {
+    Failure {
+        message,
+        hint: None,
+        code: EXIT_USAGE,
+    }
+}
+
+/// Prints an error line: `packetpivot: <file>: <what>; <what to do>`.
+pub fn report(f: &Failure) {
+    match &f.hint {
+        Some(h) => eprintln!("packetpivot: {}; {h}", f.message),
+        None => eprintln!("packetpivot: {}", f.message),
+    }
+}
+
+/// Prints a warning line.
+pub fn warn(message: &str) {
+    eprintln!("packetpivot: warning: {message}");
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Split(a) => split::run(&a),
+        Command::Sessions(a) => sessions::run(&a),
+        Command::Info(a) => info::run(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            report(&f);
+            f.code
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub(crate) fn print_out(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure {
+            message: format!("cannot write to standard output: {e}"),
+            hint: None,
+            code: EXIT_OUTPUT,
+        }),
+    }
+}
+
+/// Human-readable byte counts (`18.3 kB`), decimal units as capinfos prints them.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    match (unit, UNITS.get(unit)) {
+        (0, _) => format!("{n} B"),
+        (_, Some(u)) => format!("{v:.1} {u}"),
+        _ => format!("{n} B"),
+    }
+}
+
+pub(crate) fn capture_list_is_nonempty(paths: &[PathBuf]) -> Result<(), Failure> {
+    if paths.is_empty() {
+        return Err(usage("give at least one capture file".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn parses_command_line_definition() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn formats_human_bytes() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(18_300), "18.3 kB");
+        assert_eq!(human_bytes(2_500_000_000), "2.5 GB");
+    }
+}

@@ -1,0 +1,181 @@
+//! `packetpivot sessions`: the sessions `split` would write, without writing anything.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+
+use super::progress::Progress;
+use super::{human_bytes, print_out, warn, Failure, SplitSettings, EXIT_OK, EXIT_USAGE};
+use crate::session::index::{Index, PeerEntry};
+use crate::session::output::list_sessions;
+
+/// Output formats of `sessions`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// The index (capture, summary and every session) as JSON.
+    Json,
+    /// One row per session, with a header row.
+    Csv,
+}
+
+/// Arguments of `sessions`.
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// The capture file.
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+    /// How to print the list.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+    #[command(flatten)]
+    settings: SplitSettings,
+}
+
+/// Runs `sessions`.
+pub fn run(args: &SessionsArgs) -> Result<i32, Failure> {
+    let options = args.settings.options().map_err(|m| Failure {
+        message: m,
+        hint: None,
+        code: EXIT_USAGE,
+    })?;
+    let size = std::fs::metadata(&args.capture)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let counter = Arc::new(AtomicU64::new(0));
+    let progress = Progress::start(
+        format!("reading {}", args.capture.display()),
+        size,
+        counter.clone(),
+    );
+    let index = list_sessions(&args.capture, &options, counter);
+    progress.finish();
+    let index = index?;
+    if let Some(d) = &index.capture.damage {
+        warn(&format!(
+            "{}: {}; {} bytes from offset {} could not be read",
+            args.capture.display(),
+            d.reason,
+            d.unreadable_bytes,
+            d.offset
+        ));
+    }
+    let text = match args.format {
+        ListFormat::Json => {
+            let mut j = serde_json::to_string_pretty(&index).unwrap_or_default();
+            j.push('\n');
+            j
+        }
+        ListFormat::Csv => csv(&index),
+        ListFormat::Table => table(&index),
+    };
+    print_out(&text)?;
+    Ok(EXIT_OK)
+}
+
+fn endpoint(p: &PeerEntry) -> String {
+    match (&p.address, p.port, &p.mac) {
+        (Some(a), Some(port), _) if a.contains(':') => format!("[{a}]:{port}"),
+        (Some(a), Some(port), _) => format!("{a}:{port}"),
+        (Some(a), None, _) => a.clone(),
+        (None, _, Some(m)) => m.clone(),
+        _ => "-".into(),
+    }
+}
+
+fn table(index: &Index) -> String {
+    let mut rows = vec![[
+        "#".to_string(),
+        "proto".into(),
+        "client".into(),
+        "server".into(),
+        "packets".into(),
+        "bytes".into(),
+        "first".into(),
+        "duration".into(),
+        "flags".into(),
+    ]];
+    for s in &index.sessions {
+        rows.push([
+            s.number.to_string(),
+            s.protocol.clone(),
+            endpoint(&s.client),
+            endpoint(&s.server),
+            s.packets.total.to_string(),
+            human_bytes(s.bytes.total),
+            s.first_time.clone().unwrap_or_else(|| "-".into()),
+            format!("{:.3}s", s.duration_s),
+            s.flags.join(","),
+        ]);
+    }
+    let mut widths = [0usize; 9];
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(widths.iter())
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} sessions, {} packets, {}\n",
+        index.summary.sessions,
+        index.capture.packets,
+        human_bytes(index.capture.bytes)
+    ));
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv(index: &Index) -> String {
+    let mut out = String::from(
+        "number,protocol,client_address,client_port,client_mac,server_address,server_port,server_mac,\
+packets_to_server,packets_to_client,bytes_to_server,bytes_to_client,first_time,last_time,duration_s,\
+community_id,flags,file\n",
+    );
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let port = |p: Option<u16>| p.map(|p| p.to_string()).unwrap_or_default();
+    for s in &index.sessions {
+        let fields = [
+            s.number.to_string(),
+            s.protocol.clone(),
+            opt(&s.client.address),
+            port(s.client.port),
+            opt(&s.client.mac),
+            opt(&s.server.address),
+            port(s.server.port),
+            opt(&s.server.mac),
+            s.packets.to_server.to_string(),
+            s.packets.to_client.to_string(),
+            s.bytes.to_server.to_string(),
+            s.bytes.to_client.to_string(),
+            opt(&s.first_time),
+            opt(&s.last_time),
+            format!("{:.6}", s.duration_s),
+            opt(&s.community_id),
+            s.flags.join(" "),
+            s.file.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,41 @@
+//! Every cap packetpivot enforces, in one place, each with its unit and the reason for its value.
+//!
+//! Limits are passed around as a value (`Limits`), never read from globals, so tests can
+//! shrink them to exercise the paths that hit them.
+
+/// The caps that bound memory, file descriptors and work on hostile input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest packet record or pcapng block accepted, in bytes. Wireshark's own ceiling for
+    /// the largest link types (D-Bus, USB) is 128 MiB and 256 KiB for everything else; a
+    /// length field above this is treated as damage, never allocated.
+    pub max_record_bytes: usize,
+    /// Bytes of not-yet-written session data held in memory before the largest buffers are
+    /// flushed to disk. Bounds memory by open sessions rather than by capture size.
+    pub write_buffer_bytes: usize,
+    /// Session files kept open at once between flushes. Well under the default
+    /// `ulimit -n` of 1024, leaving room for the process's other descriptors.
+    pub max_open_files: usize,
+    /// Packet records held back while an IP datagram's fragments are incomplete (so that
+    /// later packets keep their input order). Past this the oldest datagram is declared
+    /// incomplete and its fragments get their own session, as tshark would leave them.
+    pub max_held_records: usize,
+    /// Bytes of packet data held back for the same reason.
+    pub max_held_bytes: usize,
+    /// Capture time, in nanoseconds, after which an incomplete datagram is abandoned
+    /// (Linux's `ipfrag_time` is 30 s; a reassembler that waits longer only holds memory).
+    pub fragment_timeout_ns: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_record_bytes: 128 * 1024 * 1024,
+            write_buffer_bytes: 64 * 1024 * 1024,
+            max_open_files: 256,
+            max_held_records: 65_536,
+            max_held_bytes: 32 * 1024 * 1024,
+            fragment_timeout_ns: 30_000_000_000,
+        }
+    }
+}

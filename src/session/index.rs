@@ -1,0 +1,443 @@
+//! `index.json`: the capture's identity and every session, as the CLI, the server and the
+//! Maltego entities read them. The same values are produced whether or not files are written.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::key::{protocol_label, FlowKey};
+use super::splitter::{Anomalies, SplitResult};
+use super::table::{Peer, Session};
+use crate::capture::decode::Mac;
+use crate::capture::hash::FileHashes;
+use crate::capture::{Damage, Format, Interface};
+
+/// Version of the index layout; bumped when a field changes meaning.
+pub const INDEX_VERSION: u32 = 1;
+
+/// The whole index.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Index {
+    /// Layout version.
+    pub index_version: u32,
+    /// The packetpivot version that wrote it.
+    pub packetpivot: String,
+    /// The capture.
+    pub capture: CaptureSummary,
+    /// Settings that change the result.
+    pub options: IndexOptions,
+    /// Totals per protocol.
+    pub summary: Summary,
+    /// Anomalies, under stable names.
+    pub anomalies: AnomaliesEntry,
+    /// Every session, by number.
+    pub sessions: Vec<SessionEntry>,
+}
+
+/// The capture file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CaptureSummary {
+    /// The path as given.
+    pub path: String,
+    /// File name.
+    pub name: String,
+    /// Size on disk, in bytes.
+    pub size: u64,
+    /// MD5, hex.
+    pub md5: String,
+    /// SHA-1, hex.
+    pub sha1: String,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// `pcap-le-us`, `pcap-be-ns`, `pcapng`, ...
+    pub format: String,
+    /// gzip-compressed on disk.
+    pub compressed: bool,
+    /// Link types of all interfaces, as `1(EN10MB)`.
+    pub link_types: Vec<String>,
+    /// Number of interfaces (pcapng IDBs; 1 for pcap).
+    pub interfaces: usize,
+    /// Packet records.
+    pub packets: u64,
+    /// Bytes on the wire, all packets.
+    pub bytes: u64,
+    /// First timestamp (RFC 3339, UTC).
+    pub first_time: Option<String>,
+    /// Last timestamp.
+    pub last_time: Option<String>,
+    /// First timestamp, ns since the epoch.
+    pub first_ts_ns: Option<i64>,
+    /// Last timestamp, ns since the epoch.
+    pub last_ts_ns: Option<i64>,
+    /// Seconds between first and last packet.
+    pub duration_s: f64,
+    /// Where reading stopped early, if it did.
+    pub damage: Option<Damage>,
+}
+
+/// Settings that change the split.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IndexOptions {
+    /// UDP idle timeout in seconds, if one was set.
+    pub udp_idle_timeout_s: Option<f64>,
+}
+
+/// Totals.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    /// Number of sessions.
+    pub sessions: u64,
+    /// Per protocol label.
+    pub protocols: BTreeMap<String, ProtocolTotals>,
+}
+
+/// Totals for one protocol.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProtocolTotals {
+    /// Sessions.
+    pub sessions: u64,
+    /// Packets.
+    pub packets: u64,
+    /// Wire bytes.
+    pub bytes: u64,
+}
+
+/// The anomaly counters of the pass.
+pub type AnomaliesEntry = Anomalies;
+
+/// One end of a session.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PeerEntry {
+    /// IP address.
+    pub address: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// MAC address (`aa:bb:cc:dd:ee:ff`).
+    pub mac: Option<String>,
+}
+
+/// Packets or bytes per direction.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Directional {
+    /// Client to server.
+    pub to_server: u64,
+    /// Server to client.
+    pub to_client: u64,
+    /// Both.
+    pub total: u64,
+}
+
+/// One session.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SessionEntry {
+    /// Number, from 0 in order of first packet.
+    pub number: u64,
+    /// `tcp`, `udp`, `icmp`, `arp`, ...
+    pub protocol: String,
+    /// IP protocol number, for IP sessions.
+    pub ip_proto: Option<u8>,
+    /// The initiator.
+    pub client: PeerEntry,
+    /// The other end.
+    pub server: PeerEntry,
+    /// ICMP echo identifier.
+    pub echo_id: Option<u16>,
+    /// First VLAN ID seen.
+    pub vlan: Option<u16>,
+    /// Packets.
+    pub packets: Directional,
+    /// Wire bytes.
+    pub bytes: Directional,
+    /// Captured bytes (both directions).
+    pub captured_bytes: u64,
+    /// First timestamp (RFC 3339).
+    pub first_time: Option<String>,
+    /// Last timestamp (RFC 3339).
+    pub last_time: Option<String>,
+    /// First timestamp, ns since the epoch.
+    pub first_ts_ns: Option<i64>,
+    /// Last timestamp, ns since the epoch.
+    pub last_ts_ns: Option<i64>,
+    /// Seconds between first and last packet.
+    pub duration_s: f64,
+    /// Record numbers (0-based) of the first and last packet.
+    pub first_record: u64,
+    /// See `first_record`.
+    pub last_record: u64,
+    /// The session's capture file, relative to the index.
+    pub file: String,
+    /// SHA-256 of that file (absent when nothing was written).
+    pub file_sha256: Option<String>,
+    /// Community ID v1, seed 0.
+    pub community_id: Option<String>,
+    /// `handshake`, `midstream`, `closed_fin`, `closed_rst`, `truncated`, `fragments`, `broken_header`.
+    pub flags: Vec<String>,
+    /// Link types of the interfaces the session's packets came from.
+    pub link_types: Vec<String>,
+}
+
+/// Formats a MAC address with colons.
+pub fn mac_string(m: &Mac) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn peer_entry(p: &Peer) -> PeerEntry {
+    PeerEntry {
+        address: p.ip.map(|a| a.to_string()),
+        port: p.port,
+        mac: p.mac.as_ref().map(mac_string),
+    }
+}
+
+/// A filesystem-safe form of an address: IPv6 colons become dashes.
+fn safe_addr(a: &IpAddr) -> String {
+    a.to_string().replace(':', "-")
+}
+
+/// The deterministic file name of a session (`000042-tcp-10.0.0.5.51234-198.18.0.9.443.pcap`).
+pub fn file_name(session: &Session, extension: &str) -> String {
+    let n = session.number;
+    let proto = protocol_label(&session.key);
+    let c = &session.client;
+    let s = &session.server;
+    let ip_part = |p: &Peer| {
+        let a =
+            p.ip.as_ref()
+                .map(safe_addr)
+                .unwrap_or_else(|| "none".into());
+        match p.port {
+            Some(port) => format!("{a}.{port}"),
+            None => a,
+        }
+    };
+    let mac_part = |m: &Option<Mac>| {
+        m.map(|m| {
+            m.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join("-")
+        })
+        .unwrap_or_else(|| "none".into())
+    };
+    let middle = match session.key {
+        FlowKey::Tcp(..) | FlowKey::Udp(..) | FlowKey::Ip(..) => {
+            format!("{}-{}", ip_part(c), ip_part(s))
+        }
+        FlowKey::IcmpEcho(_, _, _, id) => format!("{}-{}-id{id}", ip_part(c), ip_part(s)),
+        FlowKey::Link(..) => format!("{}-{}", mac_part(&c.mac), mac_part(&s.mac)),
+        FlowKey::Other(link) => format!("linktype{}", link.0),
+    };
+    format!("{n:06}-{proto}-{middle}.{extension}")
+}
+
+/// Formats nanoseconds since the epoch as RFC 3339 UTC (`2014-02-20T10:57:27.123456Z`),
+/// with nine fractional digits only when the value needs them.
+pub fn rfc3339(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let frac = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let frac = if frac % 1000 == 0 {
+        format!("{:06}", frac / 1000)
+    } else {
+        format!("{frac:09}")
+    };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn duration(first: Option<i64>, last: Option<i64>) -> f64 {
+    match (first, last) {
+        (Some(f), Some(l)) => (l.saturating_sub(f)) as f64 / 1e9,
+        _ => 0.0,
+    }
+}
+
+/// The entry of one session; `file_sha256` is known only when a file was written.
+pub fn session_entry(
+    s: &Session,
+    interfaces: &[Interface],
+    extension: &str,
+    file_sha256: Option<String>,
+) -> SessionEntry {
+    let (ip_proto, echo_id) = match s.key {
+        FlowKey::Tcp(..) => (Some(6), None),
+        FlowKey::Udp(p, ..) | FlowKey::Ip(p, ..) => (Some(p), None),
+        FlowKey::IcmpEcho(p, _, _, id) => (Some(p), Some(id)),
+        FlowKey::Link(..) | FlowKey::Other(_) => (None, None),
+    };
+    let mut link_types: Vec<String> = Vec::new();
+    for &i in &s.interfaces {
+        if let Some(iface) = interfaces.get(i as usize) {
+            let lt = iface.link_type.to_string();
+            if !link_types.contains(&lt) {
+                link_types.push(lt);
+            }
+        }
+    }
+    SessionEntry {
+        number: s.number,
+        protocol: protocol_label(&s.key),
+        ip_proto,
+        client: peer_entry(&s.client),
+        server: peer_entry(&s.server),
+        echo_id,
+        vlan: s.vlan,
+        packets: Directional {
+            to_server: s.to_server.packets,
+            to_client: s.to_client.packets,
+            total: s.packets(),
+        },
+        bytes: Directional {
+            to_server: s.to_server.bytes,
+            to_client: s.to_client.bytes,
+            total: s.bytes(),
+        },
+        captured_bytes: s.to_server.captured_bytes + s.to_client.captured_bytes,
+        first_time: s.first_ts.map(rfc3339),
+        last_time: s.last_ts.map(rfc3339),
+        first_ts_ns: s.first_ts,
+        last_ts_ns: s.last_ts,
+        duration_s: duration(s.first_ts, s.last_ts),
+        first_record: s.first_record,
+        last_record: s.last_record,
+        file: file_name(s, extension),
+        file_sha256,
+        community_id: s.community_id.clone(),
+        flags: s.flags.names().into_iter().map(String::from).collect(),
+        link_types,
+    }
+}
+
+/// What the index needs to know about the capture besides the split itself.
+pub struct CaptureFacts<'a> {
+    /// The path as given.
+    pub path: &'a std::path::Path,
+    /// Size on disk.
+    pub size: u64,
+    /// Hashes of the file.
+    pub hashes: FileHashes,
+    /// Its format.
+    pub format: Format,
+    /// gzip-compressed.
+    pub compressed: bool,
+    /// Its interfaces.
+    pub interfaces: &'a [Interface],
+    /// UDP idle timeout used, in ns.
+    pub udp_idle_timeout_ns: Option<i64>,
+}
+
+/// Builds the index. `file_hashes[i]` is the SHA-256 of session `i`'s file, when written.
+pub fn build(
+    facts: CaptureFacts<'_>,
+    result: &SplitResult,
+    extension: &str,
+    file_hashes: Option<Vec<String>>,
+) -> Index {
+    let mut file_hashes = file_hashes.map(|v| v.into_iter());
+    let sessions: Vec<SessionEntry> = result
+        .sessions
+        .iter()
+        .map(|s| {
+            let h = file_hashes.as_mut().and_then(|it| it.next());
+            session_entry(s, facts.interfaces, extension, h)
+        })
+        .collect();
+    let mut protocols: BTreeMap<String, ProtocolTotals> = BTreeMap::new();
+    for s in &sessions {
+        let t = protocols.entry(s.protocol.clone()).or_default();
+        t.sessions += 1;
+        t.packets += s.packets.total;
+        t.bytes += s.bytes.total;
+    }
+    let mut link_types: Vec<String> = Vec::new();
+    for i in facts.interfaces {
+        let lt = i.link_type.to_string();
+        if !link_types.contains(&lt) {
+            link_types.push(lt);
+        }
+    }
+    Index {
+        index_version: INDEX_VERSION,
+        packetpivot: env!("CARGO_PKG_VERSION").to_string(),
+        capture: CaptureSummary {
+            path: facts.path.display().to_string(),
+            name: facts
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            size: facts.size,
+            md5: facts.hashes.md5,
+            sha1: facts.hashes.sha1,
+            sha256: facts.hashes.sha256,
+            format: facts.format.name(),
+            compressed: facts.compressed,
+            link_types,
+            interfaces: facts.interfaces.len(),
+            packets: result.packets,
+            bytes: result.bytes,
+            first_time: result.first_ts.map(rfc3339),
+            last_time: result.last_ts.map(rfc3339),
+            first_ts_ns: result.first_ts,
+            last_ts_ns: result.last_ts,
+            duration_s: duration(result.first_ts, result.last_ts),
+            damage: result.damage.clone(),
+        },
+        options: IndexOptions {
+            udp_idle_timeout_s: facts.udp_idle_timeout_ns.map(|n| n as f64 / 1e9),
+        },
+        summary: Summary {
+            sessions: sessions.len() as u64,
+            protocols,
+        },
+        anomalies: result.anomalies.clone(),
+        sessions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            rfc3339(1_392_893_847_123_456_000),
+            "2014-02-20T10:57:27.123456Z"
+        );
+        assert_eq!(
+            rfc3339(1_392_893_847_123_456_789),
+            "2014-02-20T10:57:27.123456789Z"
+        );
+        assert_eq!(rfc3339(-1_000), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(
+            rfc3339(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
+    }
+}

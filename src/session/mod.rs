@@ -1,0 +1,13 @@
+//! Sessions: the flow key, the session table, the single-pass split, the files and the index.
+//!
+//! The contract is `shared/design/sessions.md`: every packet lands in exactly one session,
+//! byte for byte; TCP and UDP sessions reproduce tshark's `tcp.stream`/`udp.stream`; IP
+//! fragments follow their datagram. Nothing here knows about HTTP, XML or the terminal.
+
+pub mod community_id;
+pub mod index;
+pub mod key;
+pub mod output;
+pub mod sink;
+pub mod splitter;
+pub mod table;

@@ -1,0 +1,246 @@
+//! A capture's output directory: built in a temporary directory beside its final place and
+//! renamed into `<out>/<sha256>/` only when complete, so a crash or an error never leaves a
+//! directory that looks finished. A finished directory is found by the capture's SHA-256 and
+//! reused without splitting again. The capture itself is only ever opened for reading.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use super::index::{self, CaptureFacts, Index};
+use super::sink::{FileSink, SinkError};
+use super::splitter::{self, NullSink, SplitOptions};
+use crate::capture::hash::{self, FileHashes};
+use crate::capture::reader::CaptureReader;
+use crate::capture::writer::Encoder;
+use crate::capture::CaptureError;
+
+/// Name of the index file in each output directory.
+pub const INDEX_FILE: &str = "index.json";
+
+/// Why a split could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum SplitError {
+    /// The capture could not be read.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// The output could not be written.
+    #[error("{}: {what}: {source}", path.display())]
+    Output {
+        /// The path that failed.
+        path: PathBuf,
+        /// What was being done.
+        what: &'static str,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A finished output directory exists but its index cannot be read.
+    #[error("{}: existing output is unreadable ({reason})", path.display())]
+    CorruptOutput {
+        /// The index path.
+        path: PathBuf,
+        /// The parse error.
+        reason: String,
+    },
+}
+
+impl SplitError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SplitError::Capture(e) => e.hint(),
+            SplitError::Output { .. } => "choose a writable output directory with -o",
+            SplitError::CorruptOutput { .. } => "remove that directory and run again",
+        }
+    }
+}
+
+/// The result of [`split_to_directory`].
+#[derive(Debug)]
+pub struct SplitOutcome {
+    /// The finished directory.
+    pub dir: PathBuf,
+    /// Its index.
+    pub index: Index,
+    /// The directory already existed: nothing was split.
+    pub reused: bool,
+}
+
+fn out_err<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(io::Error) -> SplitError + 'a {
+    move |source| SplitError::Output {
+        path: path.to_path_buf(),
+        what,
+        source,
+    }
+}
+
+/// The directory name of a capture's output: its SHA-256, plus the settings that change the
+/// split when they are not the defaults.
+pub fn directory_name(sha256: &str, options: &SplitOptions) -> String {
+    match options.udp_idle_timeout_ns {
+        None => sha256.to_string(),
+        Some(ns) => format!("{sha256}.udp-idle-{}ms", ns / 1_000_000),
+    }
+}
+
+/// Reads a finished directory's index.
+pub fn read_index(dir: &Path) -> Result<Index, SplitError> {
+    let path = dir.join(INDEX_FILE);
+    let bytes = fs::read(&path).map_err(out_err(&path, "cannot read index"))?;
+    serde_json::from_slice(&bytes).map_err(|e| SplitError::CorruptOutput {
+        path,
+        reason: e.to_string(),
+    })
+}
+
+fn hash_err(path: &Path) -> impl FnOnce(io::Error) -> SplitError + '_ {
+    move |source| {
+        SplitError::Capture(CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// Splits `capture` into `<out>/<sha256>/`, or finds that directory already finished.
+pub fn split_to_directory(
+    capture: &Path,
+    out: &Path,
+    options: &SplitOptions,
+    progress: Arc<AtomicU64>,
+) -> Result<SplitOutcome, SplitError> {
+    // Open first: a file that is not a capture is refused before anything is hashed or made.
+    let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
+    let sha256 = hash::sha256_file(capture).map_err(hash_err(capture))?;
+    let final_dir = out.join(directory_name(&sha256, options));
+    if final_dir.join(INDEX_FILE).is_file() {
+        let index = read_index(&final_dir)?;
+        return Ok(SplitOutcome {
+            dir: final_dir,
+            index,
+            reused: true,
+        });
+    }
+    fs::create_dir_all(out).map_err(out_err(out, "cannot create output directory"))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{sha256}."))
+        .suffix(".partial")
+        .tempdir_in(out)
+        .map_err(out_err(
+            out,
+            "cannot create a directory in the output directory",
+        ))?;
+    let legacy = {
+        let path = capture.to_path_buf();
+        let sha = sha256.clone();
+        std::thread::spawn(move || hash::legacy_hashes(&path, sha))
+    };
+    let format = reader.format();
+    let mut sink = FileSink::new(tmp.path(), format, options.limits.write_buffer_bytes);
+    let result = splitter::split(&mut reader, options, &mut sink).map_err(sink_err)?;
+    let files = sink.finish().map_err(sink_err)?;
+    let hashes = join_hashes(legacy, capture)?;
+    let extension = Encoder::extension(format);
+    let index = index::build(
+        facts(capture, &reader, hashes, options),
+        &result,
+        extension,
+        Some(files.into_iter().map(|(_, h)| h).collect()),
+    );
+    let index_path = tmp.path().join(INDEX_FILE);
+    let json = serde_json::to_vec_pretty(&index).map_err(|e| SplitError::Output {
+        path: index_path.clone(),
+        what: "cannot encode index",
+        source: io::Error::other(e),
+    })?;
+    fs::write(&index_path, json).map_err(out_err(&index_path, "cannot write index"))?;
+    let tmp_path = tmp.keep();
+    match fs::rename(&tmp_path, &final_dir) {
+        Ok(()) => Ok(SplitOutcome {
+            dir: final_dir,
+            index,
+            reused: false,
+        }),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp_path);
+            // Another process finished the same capture first: use its result.
+            if final_dir.join(INDEX_FILE).is_file() {
+                let index = read_index(&final_dir)?;
+                Ok(SplitOutcome {
+                    dir: final_dir,
+                    index,
+                    reused: true,
+                })
+            } else {
+                Err(out_err(
+                    &final_dir,
+                    "cannot move the finished output into place",
+                )(e))
+            }
+        }
+    }
+}
+
+/// Lists the sessions of a capture without writing anything.
+pub fn list_sessions(
+    capture: &Path,
+    options: &SplitOptions,
+    progress: Arc<AtomicU64>,
+) -> Result<Index, SplitError> {
+    let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
+    let hashes_thread = {
+        let path = capture.to_path_buf();
+        std::thread::spawn(move || {
+            hash::sha256_file(&path).and_then(|sha| hash::legacy_hashes(&path, sha))
+        })
+    };
+    let result = match splitter::split(&mut reader, options, &mut NullSink) {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let hashes = join_hashes(hashes_thread, capture)?;
+    let extension = Encoder::extension(reader.format());
+    Ok(index::build(
+        facts(capture, &reader, hashes, options),
+        &result,
+        extension,
+        None,
+    ))
+}
+
+fn facts<'a>(
+    capture: &'a Path,
+    reader: &'a CaptureReader,
+    hashes: FileHashes,
+    options: &SplitOptions,
+) -> CaptureFacts<'a> {
+    CaptureFacts {
+        path: capture,
+        size: reader.file_size(),
+        hashes,
+        format: reader.format(),
+        compressed: reader.compressed(),
+        interfaces: reader.interfaces(),
+        udp_idle_timeout_ns: options.udp_idle_timeout_ns,
+    }
+}
+
+fn join_hashes(
+    handle: std::thread::JoinHandle<io::Result<FileHashes>>,
+    capture: &Path,
+) -> Result<FileHashes, SplitError> {
+    match handle.join() {
+        Ok(r) => r.map_err(hash_err(capture)),
+        Err(_) => Err(hash_err(capture)(io::Error::other("hashing thread failed"))),
+    }
+}
+
+fn sink_err(e: SinkError) -> SplitError {
+    SplitError::Output {
+        path: e.path,
+        what: "cannot write session file",
+        source: e.source,
+    }
+}

@@ -1,0 +1,464 @@
+//! The live session table: keys to sessions, TCP generations, direction and counters.
+//!
+//! TCP generations follow Wireshark 4.0's `tcp.stream` (epan/dissectors/packet-tcp.c,
+//! `dissect_tcp`): each direction of a connection remembers a base sequence number (the
+//! SYN's sequence number, or `seq - 1` of the first segment seen, or `ack - 1` of the first
+//! ACK from the other side). A SYN without ACK whose sequence number differs from its
+//! direction's base starts a new session on the same 4-tuple; a retransmitted SYN does not.
+//! (Wireshark 4.0 does not look at FIN or RST for this, so neither do we: the oracle is
+//! tshark.) UDP sessions last for the whole capture unless an idle timeout is set.
+
+use std::net::IpAddr;
+
+use hashbrown::HashMap;
+
+use super::community_id::{community_id_v1, FlowTuple};
+use super::key::{FlowKey, PacketInfo, PacketKind};
+use crate::capture::decode::{Mac, TcpHeader};
+
+/// Packets and bytes of one direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counters {
+    /// Packets.
+    pub packets: u64,
+    /// Bytes on the wire (original lengths).
+    pub bytes: u64,
+    /// Bytes captured (what the session file holds, without record headers).
+    pub captured_bytes: u64,
+}
+
+/// Facts about how a session went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionFlags {
+    /// SYN from the client and SYN-ACK from the server were both seen.
+    pub handshake: bool,
+    /// The session started without a SYN (it was already open when capture began).
+    pub midstream: bool,
+    /// FIN seen from both sides.
+    pub closed_fin: bool,
+    /// RST seen.
+    pub closed_rst: bool,
+    /// Some packet was captured shorter than it was on the wire.
+    pub truncated: bool,
+    /// Some packet was an IP fragment.
+    pub fragments: bool,
+    /// A header was cut short or invalid (TCP/UDP without a usable header).
+    pub broken_header: bool,
+}
+
+impl SessionFlags {
+    /// The flags that are set, as stable snake_case names.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        for (set, name) in [
+            (self.handshake, "handshake"),
+            (self.midstream, "midstream"),
+            (self.closed_fin, "closed_fin"),
+            (self.closed_rst, "closed_rst"),
+            (self.truncated, "truncated"),
+            (self.fragments, "fragments"),
+            (self.broken_header, "broken_header"),
+        ] {
+            if set {
+                v.push(name);
+            }
+        }
+        v
+    }
+}
+
+/// One end of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// IP address, for IP sessions.
+    pub ip: Option<IpAddr>,
+    /// Port (TCP/UDP/SCTP), echo identifier is kept in the key instead.
+    pub port: Option<u16>,
+    /// MAC address, when the link layer has one.
+    pub mac: Option<Mac>,
+}
+
+/// Per-direction TCP state needed for generations, in canonical key direction.
+#[derive(Debug, Clone, Copy, Default)]
+struct TcpTrack {
+    base_seq: [Option<u32>; 2],
+    syn: bool,
+    syn_ack: bool,
+    fin: [bool; 2],
+}
+
+/// Everything known about one session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Number in order of first packet, from 0.
+    pub number: u64,
+    /// Its flow key.
+    pub key: FlowKey,
+    /// The initiator.
+    pub client: Peer,
+    /// The other end.
+    pub server: Peer,
+    /// Client to server.
+    pub to_server: Counters,
+    /// Server to client.
+    pub to_client: Counters,
+    /// First timestamp (ns since the epoch); `None` if no packet had one.
+    pub first_ts: Option<i64>,
+    /// Last timestamp.
+    pub last_ts: Option<i64>,
+    /// Record number of the first packet.
+    pub first_record: u64,
+    /// Record number of the last packet.
+    pub last_record: u64,
+    /// How it went.
+    pub flags: SessionFlags,
+    /// Community ID v1 (seed 0), where defined.
+    pub community_id: Option<String>,
+    /// The first VLAN ID seen.
+    pub vlan: Option<u16>,
+    /// Interfaces (reader indices) the session's packets came from, in order of first use.
+    pub interfaces: Vec<u32>,
+    /// Canonical key direction (0: from the key's first endpoint) that the client sends in.
+    client_dir: u8,
+    tcp: TcpTrack,
+}
+
+impl Session {
+    /// Packets in both directions.
+    pub fn packets(&self) -> u64 {
+        self.to_server.packets + self.to_client.packets
+    }
+    /// Wire bytes in both directions.
+    pub fn bytes(&self) -> u64 {
+        self.to_server.bytes + self.to_client.bytes
+    }
+}
+
+/// What the table needs of a record besides its decoded headers.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordMeta {
+    /// Record number.
+    pub index: u64,
+    /// Timestamp, if any.
+    pub ts_ns: Option<i64>,
+    /// Wire length.
+    pub orig_len: u32,
+    /// Captured length.
+    pub caplen: u32,
+    /// Reader interface index.
+    pub interface: u32,
+}
+
+/// Maps packets to sessions; see the module documentation.
+pub struct SessionTable {
+    live: HashMap<FlowKey, usize, foldhash::fast::RandomState>,
+    sessions: Vec<Session>,
+    udp_idle_timeout_ns: Option<i64>,
+}
+
+/// The session a packet was assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assignment {
+    /// Index into [`SessionTable::sessions`] (equal to the session number).
+    pub session: usize,
+    /// The packet goes from client to server.
+    pub to_server: bool,
+    /// The packet opened the session.
+    pub new: bool,
+}
+
+impl SessionTable {
+    /// An empty table. `udp_idle_timeout_ns` splits a UDP flow after that much silence.
+    pub fn new(udp_idle_timeout_ns: Option<i64>) -> SessionTable {
+        SessionTable {
+            live: HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            sessions: Vec::new(),
+            udp_idle_timeout_ns,
+        }
+    }
+
+    /// All sessions, numbered in order of their first packet.
+    pub fn sessions(&self) -> &[Session] {
+        &self.sessions
+    }
+
+    /// Consumes the table, returning its sessions.
+    pub fn into_sessions(self) -> Vec<Session> {
+        self.sessions
+    }
+
+    /// Assigns one packet (in capture order) to its session.
+    pub fn assign(&mut self, info: &PacketInfo, meta: &RecordMeta) -> Assignment {
+        let key = info.key();
+        let dir = canonical_direction(&key, info);
+        let existing = self.live.get(&key).copied();
+        let mut start_new = existing.is_none();
+        if let (Some(idx), PacketKind::Tcp { tcp, .. }) = (existing, info.kind) {
+            if let Some(s) = self.sessions.get_mut(idx) {
+                let syn_only = tcp.flags & (TcpHeader::SYN | TcpHeader::ACK) == TcpHeader::SYN;
+                let base = s.tcp.base_seq.get(usize::from(dir)).copied().flatten();
+                if syn_only && base.is_some_and(|b| b != tcp.seq) {
+                    start_new = true;
+                }
+            }
+        }
+        if let (Some(idx), Some(timeout), PacketKind::Udp { .. }) =
+            (existing, self.udp_idle_timeout_ns, info.kind)
+        {
+            if let (Some(s), Some(ts)) = (self.sessions.get(idx), meta.ts_ns) {
+                if s.last_ts
+                    .is_some_and(|last| ts.saturating_sub(last) > timeout)
+                {
+                    start_new = true;
+                }
+            }
+        }
+        let idx = match existing {
+            Some(idx) if !start_new => idx,
+            _ => {
+                let idx = self.sessions.len();
+                self.sessions
+                    .push(new_session(idx as u64, key, dir, info, meta));
+                self.live.insert(key, idx);
+                idx
+            }
+        };
+        let Some(s) = self.sessions.get_mut(idx) else {
+            // Unreachable: idx was just looked up or pushed.
+            return Assignment {
+                session: idx,
+                to_server: true,
+                new: start_new,
+            };
+        };
+        let to_server = dir == s.client_dir;
+        update(s, dir, to_server, info, meta);
+        Assignment {
+            session: idx,
+            to_server,
+            new: start_new,
+        }
+    }
+}
+
+/// 0 when the packet travels from the key's first endpoint to its second.
+fn canonical_direction(key: &FlowKey, info: &PacketInfo) -> u8 {
+    let from_first = match (key, info.ip_endpoints()) {
+        (FlowKey::Tcp(a, _) | FlowKey::Udp(_, a, _), Some((src, _))) => src == *a,
+        (FlowKey::IcmpEcho(_, a, ..) | FlowKey::Ip(_, a, _), Some((src, _))) => src.0 == *a,
+        (FlowKey::Link(_, a, _), _) => info.src_mac == *a,
+        _ => true,
+    };
+    if from_first {
+        0
+    } else {
+        1
+    }
+}
+
+fn new_session(
+    number: u64,
+    key: FlowKey,
+    dir: u8,
+    info: &PacketInfo,
+    meta: &RecordMeta,
+) -> Session {
+    // The client is the sender of the first packet, except that a session whose first
+    // packet is a SYN-ACK was initiated by that packet's receiver.
+    let reversed = matches!(info.kind, PacketKind::Tcp { tcp, .. }
+        if tcp.flags & (TcpHeader::SYN | TcpHeader::ACK) == (TcpHeader::SYN | TcpHeader::ACK));
+    let (sender, receiver) = peers(info);
+    let (client, server, client_dir) = if reversed {
+        (receiver, sender, 1 - dir)
+    } else {
+        (sender, receiver, dir)
+    };
+    let midstream =
+        matches!(info.kind, PacketKind::Tcp { tcp, .. } if tcp.flags & TcpHeader::SYN == 0);
+    Session {
+        number,
+        key,
+        client,
+        server,
+        to_server: Counters::default(),
+        to_client: Counters::default(),
+        first_ts: None,
+        last_ts: None,
+        first_record: meta.index,
+        last_record: meta.index,
+        flags: SessionFlags {
+            midstream,
+            ..SessionFlags::default()
+        },
+        community_id: community_id(info),
+        vlan: info.vlan,
+        interfaces: Vec::new(),
+        client_dir,
+        tcp: TcpTrack::default(),
+    }
+}
+
+fn peers(info: &PacketInfo) -> (Peer, Peer) {
+    let (src, dst) = match info.ip_endpoints() {
+        Some(((sa, sp), (da, dp))) => {
+            let ported = matches!(info.kind, PacketKind::Tcp { .. } | PacketKind::Udp { .. })
+                || matches!(info.kind, PacketKind::Ip { ports: Some(_), .. });
+            let ports = match info.kind {
+                PacketKind::Ip {
+                    ports: Some((a, b)),
+                    ..
+                } => (a, b),
+                _ => (sp, dp),
+            };
+            (
+                (Some(sa), ported.then_some(ports.0)),
+                (Some(da), ported.then_some(ports.1)),
+            )
+        }
+        None => ((None, None), (None, None)),
+    };
+    (
+        Peer {
+            ip: src.0,
+            port: src.1,
+            mac: info.src_mac,
+        },
+        Peer {
+            ip: dst.0,
+            port: dst.1,
+            mac: info.dst_mac,
+        },
+    )
+}
+
+fn community_id(info: &PacketInfo) -> Option<String> {
+    let tuple = match info.kind {
+        PacketKind::Tcp { src, dst, tcp } => FlowTuple {
+            proto: 6,
+            src,
+            dst,
+            src_port: tcp.src_port,
+            dst_port: tcp.dst_port,
+        },
+        PacketKind::Udp { proto, src, dst } => FlowTuple {
+            proto,
+            src: src.0,
+            dst: dst.0,
+            src_port: src.1,
+            dst_port: dst.1,
+        },
+        PacketKind::Icmp {
+            proto,
+            src,
+            dst,
+            icmp_type,
+            code,
+            ..
+        } => FlowTuple {
+            proto,
+            src,
+            dst,
+            src_port: u16::from(icmp_type),
+            dst_port: u16::from(code),
+        },
+        PacketKind::Ip {
+            proto,
+            src,
+            dst,
+            ports,
+            broken: false,
+        } => {
+            let (src_port, dst_port) = ports.unwrap_or((0, 0));
+            FlowTuple {
+                proto,
+                src,
+                dst,
+                src_port,
+                dst_port,
+            }
+        }
+        _ => return None,
+    };
+    community_id_v1(&tuple, 0)
+}
+
+fn update(s: &mut Session, dir: u8, to_server: bool, info: &PacketInfo, meta: &RecordMeta) {
+    let c = if to_server {
+        &mut s.to_server
+    } else {
+        &mut s.to_client
+    };
+    c.packets += 1;
+    c.bytes += u64::from(meta.orig_len);
+    c.captured_bytes += u64::from(meta.caplen);
+    if let Some(ts) = meta.ts_ns {
+        s.first_ts = Some(s.first_ts.map_or(ts, |f| f.min(ts)));
+        s.last_ts = Some(s.last_ts.map_or(ts, |l| l.max(ts)));
+    }
+    s.last_record = meta.index;
+    if meta.caplen < meta.orig_len {
+        s.flags.truncated = true;
+    }
+    if info.fragment {
+        s.flags.fragments = true;
+    }
+    if matches!(info.kind, PacketKind::Ip { broken: true, .. }) {
+        s.flags.broken_header = true;
+    }
+    if !s.interfaces.contains(&meta.interface) {
+        s.interfaces.push(meta.interface);
+    }
+    if let PacketKind::Tcp { tcp, .. } = info.kind {
+        track_tcp(s, dir, to_server, &tcp);
+    }
+}
+
+fn track_tcp(s: &mut Session, dir: u8, to_server: bool, tcp: &TcpHeader) {
+    let d = usize::from(dir);
+    let r = 1 - d;
+    let t = &mut s.tcp;
+    let syn = tcp.flags & TcpHeader::SYN != 0;
+    let ack = tcp.flags & TcpHeader::ACK != 0;
+    if syn && ack {
+        // A SYN-ACK with another sequence number re-bases its direction (Wireshark
+        // issue 16944) without starting a new conversation.
+        if let Some(base) = t.base_seq.get_mut(d) {
+            if base.is_some_and(|b| b != tcp.seq) {
+                *base = Some(tcp.seq);
+            }
+        }
+        if !to_server {
+            t.syn_ack = true;
+        }
+    } else if syn && to_server {
+        t.syn = true;
+    }
+    if tcp.has_segment_len && !tcp.in_fragment {
+        if let Some(base) = t.base_seq.get_mut(d) {
+            if base.is_none() {
+                *base = Some(if syn {
+                    tcp.seq
+                } else {
+                    tcp.seq.wrapping_sub(1)
+                });
+            }
+        }
+        if ack {
+            if let Some(base) = t.base_seq.get_mut(r) {
+                if base.is_none() {
+                    *base = Some(tcp.ack.wrapping_sub(1));
+                }
+            }
+        }
+    }
+    if tcp.flags & TcpHeader::FIN != 0 {
+        if let Some(f) = t.fin.get_mut(d) {
+            *f = true;
+        }
+    }
+    s.flags.handshake = t.syn && t.syn_ack;
+    s.flags.closed_fin = t.fin == [true, true];
+    if tcp.flags & TcpHeader::RST != 0 {
+        s.flags.closed_rst = true;
+    }
+}

@@ -553,8 +553,11 @@ fn ipv4<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Layer<'a> {
     ) else {
         return Layer::Undecodable;
     };
-    let src = IpAddr::V4(Ipv4Addr::new(src[0], src[1], src[2], src[3]));
-    let dst = IpAddr::V4(Ipv4Addr::new(dst[0], dst[1], dst[2], dst[3]));
+    let v4 = |b: &[u8]| -> IpAddr {
+        let octets: [u8; 4] = b.try_into().unwrap_or([0; 4]);
+        IpAddr::V4(Ipv4Addr::from(octets))
+    };
+    let (src, dst) = (v4(src), v4(dst));
     let mut ip = IpLayer {
         src,
         dst,

@@ -9,6 +9,16 @@
 //! No function here panics on input bytes: every length read from a file is checked against
 //! the bytes present and against [`crate::limits::Limits`] before it is used.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod decode;
 pub mod detect;
 pub mod hash;

@@ -755,3 +755,223 @@ fn parse_idb(e: Endian, block: &[u8], body: &[u8], section: usize) -> Option<Int
         header: block.to_vec(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (captured bytes, original length, timestamp, link type) of each record.
+    type Read = (Vec<u8>, u32, Option<i64>, u16);
+
+    fn read_all(bytes: &[u8]) -> (Vec<Read>, Option<Damage>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c");
+        std::fs::write(&path, bytes).expect("write");
+        let mut r = CaptureReader::open(&path, &Limits::default()).expect("opens");
+        let mut out = Vec::new();
+        while let Some((rec, ifaces, _)) = r.next_with_context() {
+            let lt = ifaces[rec.interface as usize].link_type.0;
+            out.push((rec.data.to_vec(), rec.orig_len, rec.ts_ns, lt));
+        }
+        (out, r.damage().cloned())
+    }
+
+    fn block(e: Endian, kind: u32, body: &[u8]) -> Vec<u8> {
+        let total = 12 + body.len().div_ceil(4) * 4;
+        let mut b = Vec::new();
+        b.extend_from_slice(&e.put_u32(kind));
+        b.extend_from_slice(&e.put_u32(total as u32));
+        b.extend_from_slice(body);
+        b.resize(total - 4, 0);
+        b.extend_from_slice(&e.put_u32(total as u32));
+        b
+    }
+
+    fn shb(e: Endian) -> Vec<u8> {
+        let mut body = e.put_u32(BYTE_ORDER_MAGIC).to_vec();
+        body.extend_from_slice(&e.put_u16(1)); // major version
+        body.extend_from_slice(&e.put_u16(0)); // minor version
+        body.extend_from_slice(&[0xff; 8]); // section length: unknown
+        let mut b = block(e, BLOCK_SHB, &body);
+        b.splice(0..4, detect::PCAPNG_SHB);
+        b
+    }
+
+    fn idb(e: Endian, link: u16, snaplen: u32, options: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut body = e.put_u16(link).to_vec();
+        body.extend_from_slice(&[0, 0]);
+        body.extend_from_slice(&e.put_u32(snaplen));
+        for (code, v) in options {
+            body.extend_from_slice(&e.put_u16(*code));
+            body.extend_from_slice(&e.put_u16(v.len() as u16));
+            body.extend_from_slice(v);
+            body.resize(body.len().div_ceil(4) * 4, 0);
+        }
+        body.extend_from_slice(&[0; 4]);
+        block(e, BLOCK_IDB, &body)
+    }
+
+    fn epb(e: Endian, iface: u32, ts: u64, data: &[u8], orig: u32) -> Vec<u8> {
+        let mut body = e.put_u32(iface).to_vec();
+        body.extend_from_slice(&e.put_u32((ts >> 32) as u32));
+        body.extend_from_slice(&e.put_u32(ts as u32));
+        body.extend_from_slice(&e.put_u32(data.len() as u32));
+        body.extend_from_slice(&e.put_u32(orig));
+        body.extend_from_slice(data);
+        block(e, BLOCK_EPB, &body)
+    }
+
+    fn pcap(e: Endian, magic: u32, records: &[(u32, u32, &[u8])], extra: usize) -> Vec<u8> {
+        let mut f = e.put_u32(magic).to_vec();
+        f.extend_from_slice(&e.put_u16(2));
+        f.extend_from_slice(&e.put_u16(4));
+        f.extend_from_slice(&[0; 8]);
+        f.extend_from_slice(&e.put_u32(96));
+        f.extend_from_slice(&e.put_u32(1));
+        for (sec, frac, data) in records {
+            f.extend_from_slice(&e.put_u32(*sec));
+            f.extend_from_slice(&e.put_u32(*frac));
+            f.extend_from_slice(&e.put_u32(data.len() as u32));
+            f.extend_from_slice(&e.put_u32(data.len() as u32 + 10));
+            f.extend(std::iter::repeat_n(0xee, extra));
+            f.extend_from_slice(data);
+        }
+        f
+    }
+
+    #[test]
+    fn parses_pcap_every_magic() {
+        for e in [Endian::Little, Endian::Big] {
+            let (us, _) = read_all(&pcap(e, 0xa1b2_c3d4, &[(10, 5, b"abc")], 0));
+            assert_eq!(us, vec![(b"abc".to_vec(), 13, Some(10_000_005_000), 1)]);
+            let (ns, _) = read_all(&pcap(e, 0xa1b2_3c4d, &[(10, 5, b"abc")], 0));
+            assert_eq!(ns[0].2, Some(10_000_000_005));
+            let (modified, d) = read_all(&pcap(e, 0xa1b2_cd34, &[(1, 2, b"xy"), (3, 4, b"z")], 8));
+            assert!(d.is_none());
+            assert_eq!(modified.len(), 2);
+            assert_eq!(modified[1].0, b"z".to_vec());
+        }
+    }
+
+    #[test]
+    fn parses_pcapng_sections_of_both_orders_with_resolution_and_offset() {
+        let mut f = Vec::new();
+        let le = Endian::Little;
+        f.extend(shb(le));
+        f.extend(idb(
+            le,
+            1,
+            0,
+            &[
+                (OPT_IF_TSRESOL, vec![9]),
+                (OPT_IF_TSOFFSET, 100i64.to_le_bytes().to_vec()),
+            ],
+        ));
+        f.extend(epb(le, 0, 7, b"first", 5));
+        f.extend(block(le, 0x0000_0bad, b"custom block, skipped"));
+        let be = Endian::Big;
+        f.extend(shb(be));
+        f.extend(idb(be, 101, 3, &[]));
+        f.extend(epb(be, 0, 2_000_001, b"second", 6));
+        // simple packet block: interface 0 of this section, cut to its snaplen 3
+        let mut spb = be.put_u32(6).to_vec();
+        spb.extend_from_slice(b"thirdX");
+        f.extend(block(be, BLOCK_SPB, &spb));
+        let (recs, d) = read_all(&f);
+        assert!(d.is_none(), "{d:?}");
+        assert_eq!(
+            recs,
+            vec![
+                (b"first".to_vec(), 5, Some(100_000_000_007), 1),
+                (b"second".to_vec(), 6, Some(2_000_001_000), 101),
+                (b"thi".to_vec(), 6, None, 101),
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_obsolete_packet_block() {
+        let e = Endian::Little;
+        let mut f = shb(e);
+        f.extend(idb(e, 1, 0, &[]));
+        let mut body = e.put_u16(0).to_vec();
+        body.extend_from_slice(&e.put_u16(0));
+        body.extend_from_slice(&e.put_u32(0));
+        body.extend_from_slice(&e.put_u32(1));
+        body.extend_from_slice(&e.put_u32(2));
+        body.extend_from_slice(&e.put_u32(4));
+        body.extend_from_slice(b"ab");
+        f.extend(block(e, BLOCK_PB, &body));
+        let (recs, d) = read_all(&f);
+        assert!(d.is_none());
+        assert_eq!(recs, vec![(b"ab".to_vec(), 4, Some(1_000), 1)]);
+    }
+
+    #[test]
+    fn rejects_huge_record_length_as_damage() {
+        let mut f = pcap(Endian::Little, 0xa1b2_c3d4, &[(1, 0, b"ok")], 0);
+        let at = f.len();
+        f.extend(pcap(Endian::Little, 0xa1b2_c3d4, &[(2, 0, b"zz")], 0).split_off(24));
+        f[at + 8..at + 12].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        let (recs, d) = read_all(&f);
+        assert_eq!(recs.len(), 1);
+        let d = d.expect("damage");
+        assert_eq!((d.offset, d.record, d.unreadable_bytes), (at as u64, 1, 18));
+        assert!(d.reason.contains("claims 4294967280 bytes"), "{}", d.reason);
+    }
+
+    #[test]
+    fn rejects_bad_block_length_and_cut_records_as_damage() {
+        let e = Endian::Little;
+        let mut f = shb(e);
+        f.extend(idb(e, 1, 0, &[]));
+        f.extend(epb(e, 0, 1, b"kept", 4));
+        let bad_at = f.len();
+        let mut bad = epb(e, 0, 2, b"lost", 4);
+        bad[4..8].copy_from_slice(&e.put_u32(30)); // not a multiple of 4
+        f.extend(bad);
+        let (recs, d) = read_all(&f);
+        assert_eq!(recs.len(), 1);
+        let d = d.expect("damage");
+        assert_eq!(d.offset, bad_at as u64);
+        assert!(d.reason.contains("invalid length"), "{}", d.reason);
+
+        let mut cut = pcap(
+            Endian::Little,
+            0xa1b2_c3d4,
+            &[(1, 0, b"one"), (2, 0, b"two")],
+            0,
+        );
+        cut.truncate(cut.len() - 2);
+        let (recs, d) = read_all(&cut);
+        assert_eq!(recs.len(), 1);
+        assert!(d.expect("damage").reason.contains("cut short"));
+    }
+
+    #[test]
+    fn rejects_packet_for_undefined_interface() {
+        let e = Endian::Little;
+        let mut f = shb(e);
+        f.extend(idb(e, 1, 0, &[]));
+        f.extend(epb(e, 3, 1, b"x", 1));
+        let (recs, d) = read_all(&f);
+        assert!(recs.is_empty());
+        assert!(d.expect("damage").reason.contains("interface 3"));
+    }
+
+    #[test]
+    fn parses_every_corpus_capture_like_the_manifest() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("manifest");
+        for line in manifest.lines().skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (name, packets) = (cols[0], cols[6].parse::<u64>().expect("packets"));
+            let mut r = CaptureReader::open(&dir.join(name), &Limits::default()).expect(name);
+            let mut n = 0;
+            while r.next_record().is_some() {
+                n += 1;
+            }
+            assert_eq!(n, packets, "{name}");
+        }
+    }
+}

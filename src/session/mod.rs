@@ -4,6 +4,16 @@
 //! byte for byte; TCP and UDP sessions reproduce tshark's `tcp.stream`/`udp.stream`; IP
 //! fragments follow their datagram. Nothing here knows about HTTP, XML or the terminal.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod community_id;
 pub mod index;
 pub mod key;

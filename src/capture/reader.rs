@@ -761,9 +761,9 @@ mod tests {
     use super::*;
 
     /// (captured bytes, original length, timestamp, link type) of each record.
-    type Read = (Vec<u8>, u32, Option<i64>, u16);
+    type ReadBack = (Vec<u8>, u32, Option<i64>, u16);
 
-    fn read_all(bytes: &[u8]) -> (Vec<Read>, Option<Damage>) {
+    fn read_all(bytes: &[u8]) -> (Vec<ReadBack>, Option<Damage>) {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("c");
         std::fs::write(&path, bytes).expect("write");

@@ -158,6 +158,65 @@ pub(crate) fn print_out(text: &str) -> Result<(), Failure> {
     }
 }
 
+/// Buffered standard output; a closed pipe (`| head`) quietly ends the output.
+pub(crate) struct Output {
+    out: std::io::BufWriter<std::io::Stdout>,
+    closed: bool,
+}
+
+impl Output {
+    pub(crate) fn stdout() -> Output {
+        Output {
+            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+            closed: false,
+        }
+    }
+
+    fn check(&mut self, r: std::io::Result<()>) -> Result<(), Failure> {
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(Failure {
+                message: format!("cannot write to standard output: {e}"),
+                hint: None,
+                code: EXIT_OUTPUT,
+            }),
+        }
+    }
+
+    pub(crate) fn text(&mut self, s: &str) -> Result<(), Failure> {
+        use std::io::Write;
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.out.write_all(s.as_bytes());
+        self.check(r)
+    }
+
+    pub(crate) fn json<T: serde::Serialize>(&mut self, value: &T) -> Result<(), Failure> {
+        use std::io::Write;
+        if self.closed {
+            return Ok(());
+        }
+        let r = serde_json::to_writer_pretty(&mut self.out, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"));
+        self.check(r)
+    }
+
+    pub(crate) fn finish(mut self) -> Result<(), Failure> {
+        use std::io::Write;
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.out.flush();
+        self.check(r)
+    }
+}
+
 /// Human-readable byte counts (`18.3 kB`), decimal units as capinfos prints them.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 
 use super::progress::Progress;
-use super::{human_bytes, print_out, warn, Failure, SplitSettings, EXIT_OK, EXIT_USAGE};
-use crate::session::index::{Index, PeerEntry};
-use crate::session::output::list_sessions;
+use super::{human_bytes, warn, Failure, SplitSettings, EXIT_OK, EXIT_USAGE};
+use crate::session::index::{IndexOut, PeerEntry, SessionEntry};
+use crate::session::output::{list_sessions, Listing};
 
 /// Output formats of `sessions`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -51,10 +51,10 @@ pub fn run(args: &SessionsArgs) -> Result<i32, Failure> {
         size,
         counter.clone(),
     );
-    let index = list_sessions(&args.capture, &options, counter);
+    let listing = list_sessions(&args.capture, &options, counter);
     progress.finish();
-    let index = index?;
-    if let Some(d) = &index.capture.damage {
+    let listing = listing?;
+    if let Some(d) = &listing.head.capture.damage {
         warn(&format!(
             "{}: {}; {} bytes from offset {} could not be read",
             args.capture.display(),
@@ -63,16 +63,16 @@ pub fn run(args: &SessionsArgs) -> Result<i32, Failure> {
             d.offset
         ));
     }
-    let text = match args.format {
+    let mut out = super::Output::stdout();
+    match args.format {
         ListFormat::Json => {
-            let mut j = serde_json::to_string_pretty(&index).unwrap_or_default();
-            j.push('\n');
-            j
+            let entries = listing.entries();
+            out.json(&IndexOut::new(&listing.head, &entries))?;
         }
-        ListFormat::Csv => csv(&index),
-        ListFormat::Table => table(&index),
-    };
-    print_out(&text)?;
+        ListFormat::Csv => csv(&listing, &mut out)?,
+        ListFormat::Table => table(&listing, &mut out)?,
+    }
+    out.finish()?;
     Ok(EXIT_OK)
 }
 
@@ -86,54 +86,54 @@ fn endpoint(p: &PeerEntry) -> String {
     }
 }
 
-fn table(index: &Index) -> String {
-    let mut rows = vec![[
-        "#".to_string(),
-        "proto".into(),
-        "client".into(),
-        "server".into(),
-        "packets".into(),
-        "bytes".into(),
-        "first".into(),
-        "duration".into(),
-        "flags".into(),
-    ]];
-    for s in &index.sessions {
-        rows.push([
-            s.number.to_string(),
-            s.protocol.clone(),
-            endpoint(&s.client),
-            endpoint(&s.server),
-            s.packets.total.to_string(),
-            human_bytes(s.bytes.total),
-            s.first_time.clone().unwrap_or_else(|| "-".into()),
-            format!("{:.3}s", s.duration_s),
-            s.flags.join(","),
-        ]);
-    }
-    let mut widths = [0usize; 9];
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r.iter()) {
+const TABLE_COLUMNS: usize = 9;
+
+fn table_row(s: &SessionEntry) -> [String; TABLE_COLUMNS] {
+    [
+        s.number.to_string(),
+        s.protocol.clone(),
+        endpoint(&s.client),
+        endpoint(&s.server),
+        s.packets.total.to_string(),
+        human_bytes(s.bytes.total),
+        s.first_time.clone().unwrap_or_else(|| "-".into()),
+        format!("{:.3}s", s.duration_s),
+        s.flags.join(","),
+    ]
+}
+
+fn table(listing: &Listing, out: &mut super::Output) -> Result<(), Failure> {
+    let header: [String; TABLE_COLUMNS] = [
+        "#", "proto", "client", "server", "packets", "bytes", "first", "duration", "flags",
+    ]
+    .map(String::from);
+    // Two passes over the entries (made on the fly), so memory stays flat.
+    let entries = listing.entries();
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in entries.iter().map(|e| table_row(&e)) {
+        for (w, c) in widths.iter_mut().zip(row.iter()) {
             *w = (*w).max(c.chars().count());
         }
     }
-    let mut out = String::new();
-    for r in &rows {
-        let line: Vec<String> = r
+    let line = |r: &[String; TABLE_COLUMNS]| {
+        let cells: Vec<String> = r
             .iter()
             .zip(widths.iter())
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
+        format!("{}\n", cells.join("  ").trim_end())
+    };
+    out.text(&line(&header))?;
+    for e in entries.iter() {
+        out.text(&line(&table_row(&e)))?;
     }
-    out.push_str(&format!(
+    let h = &listing.head;
+    out.text(&format!(
         "{} sessions, {} packets, {}\n",
-        index.summary.sessions,
-        index.capture.packets,
-        human_bytes(index.capture.bytes)
-    ));
-    out
+        h.summary.sessions,
+        h.capture.packets,
+        human_bytes(h.capture.bytes)
+    ))
 }
 
 fn csv_field(s: &str) -> String {
@@ -144,15 +144,15 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn csv(index: &Index) -> String {
-    let mut out = String::from(
+fn csv(listing: &Listing, out: &mut super::Output) -> Result<(), Failure> {
+    out.text(
         "number,protocol,client_address,client_port,client_mac,server_address,server_port,server_mac,\
 packets_to_server,packets_to_client,bytes_to_server,bytes_to_client,first_time,last_time,duration_s,\
 community_id,flags,file\n",
-    );
+    )?;
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let port = |p: Option<u16>| p.map(|p| p.to_string()).unwrap_or_default();
-    for s in &index.sessions {
+    for s in listing.entries().iter() {
         let fields = [
             s.number.to_string(),
             s.protocol.clone(),
@@ -174,8 +174,7 @@ community_id,flags,file\n",
             s.file.clone(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        out.text(&format!("{}\n", line.join(",")))?;
     }
-    out
+    Ok(())
 }

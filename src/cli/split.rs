@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::progress::Progress;
 use super::{human_bytes, print_out, report, warn, Failure, SplitSettings, EXIT_OK};
-use crate::session::index::Index;
+use crate::session::index::IndexHead;
 use crate::session::output::{split_to_directory, SplitOutcome};
 
 /// Arguments of `split`.
@@ -88,7 +88,7 @@ fn summary_json(o: &SplitOutcome) -> String {
 /// The short human summary: totals, then one line per protocol.
 pub fn summary_text(o: &SplitOutcome) -> String {
     let mut s = String::new();
-    let i: &Index = &o.index;
+    let i: &IndexHead = &o.index;
     s.push_str(&format!(
         "{}: {} packets, {}, {} sessions -> {}{}\n",
         i.capture.path,

@@ -16,9 +16,26 @@ use crate::capture::{Damage, Format, Interface};
 /// Version of the index layout; bumped when a field changes meaning.
 pub const INDEX_VERSION: u32 = 1;
 
-/// The whole index.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The whole index, as read back from `index.json`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Index {
+    /// Everything but the sessions.
+    #[serde(flatten)]
+    pub head: IndexHead,
+    /// Every session, by number.
+    pub sessions: Vec<SessionEntry>,
+}
+
+impl std::ops::Deref for Index {
+    type Target = IndexHead;
+    fn deref(&self) -> &IndexHead {
+        &self.head
+    }
+}
+
+/// The index without its session list: what a summary needs, small whatever the capture.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IndexHead {
     /// Layout version.
     pub index_version: u32,
     /// The packetpivot version that wrote it.
@@ -31,8 +48,6 @@ pub struct Index {
     pub summary: Summary,
     /// Anomalies, under stable names.
     pub anomalies: AnomaliesEntry,
-    /// Every session, by number.
-    pub sessions: Vec<SessionEntry>,
 }
 
 /// The capture file.
@@ -350,28 +365,14 @@ pub struct CaptureFacts<'a> {
     pub udp_idle_timeout_ns: Option<i64>,
 }
 
-/// Builds the index. `file_hashes[i]` is the SHA-256 of session `i`'s file, when written.
-pub fn build(
-    facts: CaptureFacts<'_>,
-    result: &SplitResult,
-    extension: &str,
-    file_hashes: Option<Vec<String>>,
-) -> Index {
-    let mut file_hashes = file_hashes.map(|v| v.into_iter());
-    let sessions: Vec<SessionEntry> = result
-        .sessions
-        .iter()
-        .map(|s| {
-            let h = file_hashes.as_mut().and_then(|it| it.next());
-            session_entry(s, facts.interfaces, extension, h)
-        })
-        .collect();
+/// Builds the head of the index (everything but the session list).
+pub fn build_head(facts: &CaptureFacts<'_>, result: &SplitResult) -> IndexHead {
     let mut protocols: BTreeMap<String, ProtocolTotals> = BTreeMap::new();
-    for s in &sessions {
-        let t = protocols.entry(s.protocol.clone()).or_default();
+    for s in &result.sessions {
+        let t = protocols.entry(protocol_label(&s.key)).or_default();
         t.sessions += 1;
-        t.packets += s.packets.total;
-        t.bytes += s.bytes.total;
+        t.packets += s.packets();
+        t.bytes += s.bytes();
     }
     let mut link_types: Vec<String> = Vec::new();
     for i in facts.interfaces {
@@ -380,7 +381,7 @@ pub fn build(
             link_types.push(lt);
         }
     }
-    Index {
+    IndexHead {
         index_version: INDEX_VERSION,
         packetpivot: env!("CARGO_PKG_VERSION").to_string(),
         capture: CaptureSummary {
@@ -391,9 +392,9 @@ pub fn build(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             size: facts.size,
-            md5: facts.hashes.md5,
-            sha1: facts.hashes.sha1,
-            sha256: facts.hashes.sha256,
+            md5: facts.hashes.md5.clone(),
+            sha1: facts.hashes.sha1.clone(),
+            sha256: facts.hashes.sha256.clone(),
             format: facts.format.name(),
             compressed: facts.compressed,
             link_types,
@@ -411,11 +412,80 @@ pub fn build(
             udp_idle_timeout_s: facts.udp_idle_timeout_ns.map(|n| n as f64 / 1e9),
         },
         summary: Summary {
-            sessions: sessions.len() as u64,
+            sessions: result.sessions.len() as u64,
             protocols,
         },
         anomalies: result.anomalies.clone(),
-        sessions,
+    }
+}
+
+/// The entries of every session, made one at a time (never all in memory at once).
+pub struct Entries<'a> {
+    /// The sessions.
+    pub sessions: &'a [Session],
+    /// The capture's interfaces.
+    pub interfaces: &'a [Interface],
+    /// File name extension of the session files.
+    pub extension: &'a str,
+    /// SHA-256 of each session's file, by session, when files were written.
+    pub file_hashes: Option<&'a [String]>,
+}
+
+impl Entries<'_> {
+    /// The entry of session `i`.
+    pub fn entry(&self, i: usize) -> Option<SessionEntry> {
+        let s = self.sessions.get(i)?;
+        let hash = self.file_hashes.and_then(|h| h.get(i)).cloned();
+        Some(session_entry(s, self.interfaces, self.extension, hash))
+    }
+    /// All entries, in order.
+    pub fn iter(&self) -> impl Iterator<Item = SessionEntry> + '_ {
+        (0..self.sessions.len()).filter_map(|i| self.entry(i))
+    }
+}
+
+impl Serialize for Entries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.sessions.len()))?;
+        for e in self.iter() {
+            seq.serialize_element(&e)?;
+        }
+        seq.end()
+    }
+}
+
+/// `index.json` as written: the head's fields followed by the streamed session list.
+#[derive(Serialize)]
+pub struct IndexOut<'a> {
+    /// See [`IndexHead`].
+    pub index_version: u32,
+    /// See [`IndexHead`].
+    pub packetpivot: &'a str,
+    /// See [`IndexHead`].
+    pub capture: &'a CaptureSummary,
+    /// See [`IndexHead`].
+    pub options: &'a IndexOptions,
+    /// See [`IndexHead`].
+    pub summary: &'a Summary,
+    /// See [`IndexHead`].
+    pub anomalies: &'a Anomalies,
+    /// The sessions.
+    pub sessions: &'a Entries<'a>,
+}
+
+impl<'a> IndexOut<'a> {
+    /// Pairs a head with its session entries.
+    pub fn new(head: &'a IndexHead, sessions: &'a Entries<'a>) -> IndexOut<'a> {
+        IndexOut {
+            index_version: head.index_version,
+            packetpivot: &head.packetpivot,
+            capture: &head.capture,
+            options: &head.options,
+            summary: &head.summary,
+            anomalies: &head.anomalies,
+            sessions,
+        }
     }
 }
 

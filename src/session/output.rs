@@ -9,13 +9,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use super::index::{self, CaptureFacts, Index};
+use super::index::{self, CaptureFacts, Entries, Index, IndexHead, IndexOut};
 use super::sink::{FileSink, SinkError};
 use super::splitter::{self, NullSink, SplitOptions};
+use super::table::Session;
 use crate::capture::hash::{self, FileHashes};
 use crate::capture::reader::CaptureReader;
 use crate::capture::writer::Encoder;
 use crate::capture::CaptureError;
+use crate::capture::Interface;
 
 /// Name of the index file in each output directory.
 pub const INDEX_FILE: &str = "index.json";
@@ -62,8 +64,8 @@ impl SplitError {
 pub struct SplitOutcome {
     /// The finished directory.
     pub dir: PathBuf,
-    /// Its index.
-    pub index: Index,
+    /// Its index, without the session list (read `index.json` for that).
+    pub index: IndexHead,
     /// The directory already existed: nothing was split.
     pub reused: bool,
 }
@@ -85,14 +87,36 @@ pub fn directory_name(sha256: &str, options: &SplitOptions) -> String {
     }
 }
 
-/// Reads a finished directory's index.
+/// Reads a finished directory's whole index, sessions included.
 pub fn read_index(dir: &Path) -> Result<Index, SplitError> {
+    read_json(dir)
+}
+
+/// Reads a finished directory's index without keeping its session list (streamed past).
+pub fn read_index_head(dir: &Path) -> Result<IndexHead, SplitError> {
+    read_json(dir)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<T, SplitError> {
     let path = dir.join(INDEX_FILE);
-    let bytes = fs::read(&path).map_err(out_err(&path, "cannot read index"))?;
-    serde_json::from_slice(&bytes).map_err(|e| SplitError::CorruptOutput {
+    let file = fs::File::open(&path).map_err(out_err(&path, "cannot read index"))?;
+    serde_json::from_reader(io::BufReader::new(file)).map_err(|e| SplitError::CorruptOutput {
         path,
         reason: e.to_string(),
     })
+}
+
+/// Writes `index.json` into `dir`, streaming the session entries.
+fn write_index(dir: &Path, head: &IndexHead, entries: &Entries<'_>) -> Result<(), SplitError> {
+    use std::io::Write;
+    let path = dir.join(INDEX_FILE);
+    let file = fs::File::create(&path).map_err(out_err(&path, "cannot write index"))?;
+    let mut w = io::BufWriter::with_capacity(1 << 20, file);
+    serde_json::to_writer_pretty(&mut w, &IndexOut::new(head, entries))
+        .map_err(io::Error::other)
+        .and_then(|()| w.write_all(b"\n"))
+        .and_then(|()| w.flush())
+        .map_err(out_err(&path, "cannot write index"))
 }
 
 fn hash_err(path: &Path) -> impl FnOnce(io::Error) -> SplitError + '_ {
@@ -116,7 +140,7 @@ pub fn split_to_directory(
     let sha256 = hash::sha256_file(capture).map_err(hash_err(capture))?;
     let final_dir = out.join(directory_name(&sha256, options));
     if final_dir.join(INDEX_FILE).is_file() {
-        let index = read_index(&final_dir)?;
+        let index = read_index_head(&final_dir)?;
         return Ok(SplitOutcome {
             dir: final_dir,
             index,
@@ -143,19 +167,16 @@ pub fn split_to_directory(
     let files = sink.finish().map_err(sink_err)?;
     let hashes = join_hashes(legacy, capture)?;
     let extension = Encoder::extension(format);
-    let index = index::build(
-        facts(capture, &reader, hashes, options),
-        &result,
+    let facts = facts(capture, &reader, hashes, options);
+    let index = index::build_head(&facts, &result);
+    let file_hashes: Vec<String> = files.into_iter().map(|(_, h)| h).collect();
+    let entries = Entries {
+        sessions: &result.sessions,
+        interfaces: reader.interfaces(),
         extension,
-        Some(files.into_iter().map(|(_, h)| h).collect()),
-    );
-    let index_path = tmp.path().join(INDEX_FILE);
-    let json = serde_json::to_vec_pretty(&index).map_err(|e| SplitError::Output {
-        path: index_path.clone(),
-        what: "cannot encode index",
-        source: io::Error::other(e),
-    })?;
-    fs::write(&index_path, json).map_err(out_err(&index_path, "cannot write index"))?;
+        file_hashes: Some(&file_hashes),
+    };
+    write_index(tmp.path(), &index, &entries)?;
     let tmp_path = tmp.keep();
     match fs::rename(&tmp_path, &final_dir) {
         Ok(()) => Ok(SplitOutcome {
@@ -167,7 +188,7 @@ pub fn split_to_directory(
             let _ = fs::remove_dir_all(&tmp_path);
             // Another process finished the same capture first: use its result.
             if final_dir.join(INDEX_FILE).is_file() {
-                let index = read_index(&final_dir)?;
+                let index = read_index_head(&final_dir)?;
                 Ok(SplitOutcome {
                     dir: final_dir,
                     index,
@@ -183,12 +204,36 @@ pub fn split_to_directory(
     }
 }
 
+/// The sessions of a capture, listed without writing anything.
+pub struct Listing {
+    /// The index head.
+    pub head: IndexHead,
+    /// The sessions.
+    pub sessions: Vec<Session>,
+    /// The capture's interfaces.
+    pub interfaces: Vec<Interface>,
+    /// The extension session files would have.
+    pub extension: &'static str,
+}
+
+impl Listing {
+    /// The session entries, made one at a time.
+    pub fn entries(&self) -> Entries<'_> {
+        Entries {
+            sessions: &self.sessions,
+            interfaces: &self.interfaces,
+            extension: self.extension,
+            file_hashes: None,
+        }
+    }
+}
+
 /// Lists the sessions of a capture without writing anything.
 pub fn list_sessions(
     capture: &Path,
     options: &SplitOptions,
     progress: Arc<AtomicU64>,
-) -> Result<Index, SplitError> {
+) -> Result<Listing, SplitError> {
     let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
     let hashes_thread = {
         let path = capture.to_path_buf();
@@ -201,13 +246,13 @@ pub fn list_sessions(
         Err(never) => match never {},
     };
     let hashes = join_hashes(hashes_thread, capture)?;
-    let extension = Encoder::extension(reader.format());
-    Ok(index::build(
-        facts(capture, &reader, hashes, options),
-        &result,
-        extension,
-        None,
-    ))
+    let head = index::build_head(&facts(capture, &reader, hashes, options), &result);
+    Ok(Listing {
+        head,
+        sessions: result.sessions,
+        interfaces: reader.interfaces().to_vec(),
+        extension: Encoder::extension(reader.format()),
+    })
 }
 
 fn facts<'a>(

@@ -1,14 +1,20 @@
 //! Session files on disk with bounded memory and bounded open files.
 //!
 //! Each session's encoded bytes collect in its own buffer. When all buffers together pass
-//! `Limits::write_buffer_bytes`, every buffered session is flushed: its file is opened
-//! (created the first time), written in one call and closed, so at most one session file is
-//! open at any moment whatever the number of sessions. At the end every buffer is flushed
-//! and each file's SHA-256 is known: the hash of a file is updated with exactly the bytes
-//! written to it.
+//! `Limits::write_buffer_bytes`, the sessions that have been quiet longest are flushed first
+//! (they are usually finished, so their file is created and written exactly once) until half
+//! the budget is free; a single buffer that grows past [`BIG_BUFFER`] is flushed on its own,
+//! so a long transfer is written in large pieces. Every flush opens the file, writes it in one
+//! call and closes it: at most one session file is open at any moment, whatever the number of
+//! sessions.
+//!
+//! Each file's SHA-256 covers exactly the bytes written to it. A file written once has its
+//! digest computed from that one buffer; a file that is still receiving data keeps a running
+//! hasher; a file evicted as quiet that later receives more data is hashed again from disk at
+//! the end (rare by construction).
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::OpenOptions;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -19,12 +25,33 @@ use super::table::{Assignment, Session};
 use crate::capture::writer::Encoder;
 use crate::capture::{Format, Interface, Record, Section};
 
+/// A buffer this large is written out by itself: large writes are cheap, and a few busy
+/// sessions must not push every quiet one out of memory.
+pub const BIG_BUFFER: usize = 4 * 1024 * 1024;
+
+/// No session in the recency list.
+const NIL: u32 = u32::MAX;
+
+/// How much of a file's hash is known.
+enum Digested {
+    /// Nothing written yet.
+    Nothing,
+    /// Written once by eviction; this is the digest of everything on disk.
+    Final([u8; 32]),
+    /// Written by size, more expected: a running hash of what is on disk.
+    Running(Box<Sha256>),
+    /// Written in pieces without a running hash: hash the file at the end.
+    Rehash,
+}
+
 struct SessionFile {
-    name: String,
+    name: Box<str>,
     encoder: Encoder,
     pending: Vec<u8>,
-    created: bool,
-    hasher: Sha256,
+    digest: Digested,
+    /// Neighbours in the recency list of sessions with pending bytes (oldest first).
+    prev: u32,
+    next: u32,
 }
 
 /// Writes one file per session into a directory.
@@ -34,10 +61,13 @@ pub struct FileSink {
     budget: usize,
     pending_bytes: usize,
     files: Vec<SessionFile>,
-    /// Sessions with bytes waiting, in no particular order.
-    dirty: Vec<usize>,
+    /// Oldest and newest session with pending bytes.
+    head: u32,
+    tail: u32,
     /// Bytes written to disk so far.
     pub bytes_written: u64,
+    /// Files opened so far (creations and appends).
+    pub opens: u64,
 }
 
 /// An I/O failure on one session file.
@@ -59,59 +89,124 @@ impl FileSink {
             budget,
             pending_bytes: 0,
             files: Vec::new(),
-            dirty: Vec::new(),
+            head: NIL,
+            tail: NIL,
             bytes_written: 0,
+            opens: 0,
         }
     }
 
-    fn flush_one(&mut self, idx: usize) -> Result<(), SinkError> {
-        let Some(f) = self.files.get_mut(idx) else {
+    fn unlink(&mut self, idx: u32) {
+        let (prev, next) = match self.files.get(idx as usize) {
+            Some(f) => (f.prev, f.next),
+            None => return,
+        };
+        match self.files.get_mut(prev as usize) {
+            Some(p) => p.next = next,
+            None => self.head = next,
+        }
+        match self.files.get_mut(next as usize) {
+            Some(n) => n.prev = prev,
+            None => self.tail = prev,
+        }
+        if let Some(f) = self.files.get_mut(idx as usize) {
+            f.prev = NIL;
+            f.next = NIL;
+        }
+    }
+
+    fn push_newest(&mut self, idx: u32) {
+        let old_tail = self.tail;
+        if let Some(f) = self.files.get_mut(idx as usize) {
+            f.prev = old_tail;
+            f.next = NIL;
+        }
+        match self.files.get_mut(old_tail as usize) {
+            Some(t) => t.next = idx,
+            None => self.head = idx,
+        }
+        self.tail = idx;
+    }
+
+    /// Writes a session's pending bytes; `quiet` when it is evicted for having been idle.
+    fn flush(&mut self, idx: u32, quiet: bool) -> Result<(), SinkError> {
+        self.unlink(idx);
+        let Some(f) = self.files.get_mut(idx as usize) else {
             return Ok(());
         };
         if f.pending.is_empty() {
             return Ok(());
         }
-        let path = self.dir.join(&f.name);
+        let path = self.dir.join(&*f.name);
+        let first = matches!(f.digest, Digested::Nothing);
         let result = (|| -> io::Result<()> {
-            let mut file: File = if f.created {
-                OpenOptions::new().append(true).open(&path)?
+            let mut options = OpenOptions::new();
+            if first {
+                options.write(true).create_new(true);
             } else {
-                OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)?
-            };
-            file.write_all(&f.pending)
+                options.append(true);
+            }
+            options.open(&path)?.write_all(&f.pending)
         })();
         result.map_err(|source| SinkError {
             path: path.clone(),
             source,
         })?;
-        f.created = true;
-        f.hasher.update(&f.pending);
+        self.opens += 1;
+        f.digest = match std::mem::replace(&mut f.digest, Digested::Nothing) {
+            Digested::Nothing if quiet => Digested::Final(Sha256::digest(&f.pending).into()),
+            Digested::Nothing => {
+                let mut h = Sha256::new();
+                h.update(&f.pending);
+                Digested::Running(Box::new(h))
+            }
+            Digested::Running(mut h) => {
+                h.update(&f.pending);
+                Digested::Running(h)
+            }
+            Digested::Final(_) | Digested::Rehash => Digested::Rehash,
+        };
         self.bytes_written += f.pending.len() as u64;
         self.pending_bytes = self.pending_bytes.saturating_sub(f.pending.len());
         f.pending = Vec::new();
         Ok(())
     }
 
-    fn flush_all(&mut self) -> Result<(), SinkError> {
-        let mut dirty = std::mem::take(&mut self.dirty);
-        dirty.sort_unstable();
-        for idx in dirty {
-            self.flush_one(idx)?;
-        }
-        Ok(())
-    }
-
     /// Flushes everything and returns each session's file name and SHA-256, by session.
     pub fn finish(mut self) -> Result<Vec<(String, String)>, SinkError> {
-        self.flush_all()?;
-        Ok(self
-            .files
-            .into_iter()
-            .map(|f| (f.name, hex::encode(f.hasher.finalize())))
-            .collect())
+        let mut out = Vec::with_capacity(self.files.len());
+        for idx in 0..self.files.len() as u32 {
+            self.flush(idx, true)?;
+        }
+        for f in self.files {
+            let digest = match f.digest {
+                Digested::Final(d) => hex::encode(d),
+                Digested::Running(h) => hex::encode(h.finalize()),
+                Digested::Rehash | Digested::Nothing => {
+                    let path = self.dir.join(&*f.name);
+                    hash_file(&path).map_err(|source| SinkError { path, source })?
+                }
+            };
+            out.push((f.name.into_string(), digest));
+        }
+        Ok(out)
+    }
+}
+
+fn hash_file(path: &Path) -> io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(hex::encode(h.finalize()));
+        }
+        h.update(buf.get(..n).unwrap_or_default());
     }
 }
 
@@ -130,25 +225,35 @@ impl Sink for FileSink {
         if assignment.new || idx >= self.files.len() {
             // Sessions are created in order, so a new one is always the next index.
             self.files.push(SessionFile {
-                name: file_name(session, Encoder::extension(self.format)),
+                name: file_name(session, Encoder::extension(self.format)).into_boxed_str(),
                 encoder: Encoder::new(self.format),
                 pending: Vec::new(),
-                created: false,
-                hasher: Sha256::new(),
+                digest: Digested::Nothing,
+                prev: NIL,
+                next: NIL,
             });
         }
+        let id = idx as u32;
         let Some(f) = self.files.get_mut(idx) else {
             return Ok(());
         };
         let before = f.pending.len();
-        if before == 0 {
-            self.dirty.push(idx);
-        }
         f.encoder
             .append(record, interfaces, sections, &mut f.pending);
-        self.pending_bytes += f.pending.len() - before;
+        let grown = f.pending.len() - before;
+        let big = f.pending.len() >= BIG_BUFFER;
+        self.pending_bytes += grown;
+        if before != 0 {
+            self.unlink(id);
+        }
+        self.push_newest(id);
+        if big {
+            self.flush(id, false)?;
+        }
         if self.pending_bytes > self.budget {
-            self.flush_all()?;
+            while self.pending_bytes > self.budget / 2 && self.head != NIL {
+                self.flush(self.head, true)?;
+            }
         }
         Ok(())
     }

@@ -462,3 +462,149 @@ fn track_tcp(s: &mut Session, dir: u8, to_server: bool, tcp: &TcpHeader) {
         s.flags.closed_rst = true;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    const C: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+    const S: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+
+    fn tcp(from_client: bool, flags: u16, seq: u32, ack: u32) -> PacketInfo {
+        let (src, dst, sp, dp) = if from_client {
+            (C, S, 40000, 80)
+        } else {
+            (S, C, 80, 40000)
+        };
+        PacketInfo {
+            src_mac: None,
+            dst_mac: None,
+            vlan: None,
+            kind: PacketKind::Tcp {
+                src,
+                dst,
+                tcp: TcpHeader {
+                    src_port: sp,
+                    dst_port: dp,
+                    seq,
+                    ack,
+                    flags,
+                    has_segment_len: true,
+                    in_fragment: false,
+                },
+            },
+            fragment: false,
+        }
+    }
+
+    fn udp(from_client: bool) -> PacketInfo {
+        let (src, dst) = if from_client {
+            ((C, 5000), (S, 53))
+        } else {
+            ((S, 53), (C, 5000))
+        };
+        PacketInfo {
+            kind: PacketKind::Udp {
+                proto: 17,
+                src,
+                dst,
+            },
+            ..tcp(true, 0, 0, 0)
+        }
+    }
+
+    fn meta(index: u64, ts_s: i64) -> RecordMeta {
+        RecordMeta {
+            index,
+            ts_ns: Some(ts_s * 1_000_000_000),
+            orig_len: 60,
+            caplen: 60,
+            interface: 0,
+        }
+    }
+
+    const SYN: u16 = TcpHeader::SYN;
+    const SYNACK: u16 = TcpHeader::SYN | TcpHeader::ACK;
+    const ACK: u16 = TcpHeader::ACK;
+    const FIN: u16 = TcpHeader::FIN | TcpHeader::ACK;
+
+    #[test]
+    fn splits_reused_four_tuple_on_new_isn() {
+        let mut t = SessionTable::new(None);
+        let run = [
+            tcp(true, SYN, 100, 0),
+            tcp(false, SYNACK, 500, 101),
+            tcp(true, ACK, 101, 501),
+            tcp(true, SYN, 100, 0), // retransmitted SYN: same session
+            tcp(true, FIN, 101, 501),
+            tcp(false, FIN, 501, 102),
+            tcp(true, SYN, 9000, 0), // new ISN on the same 4-tuple: new session
+            tcp(false, SYNACK, 7000, 9001),
+        ];
+        let got: Vec<usize> = run
+            .iter()
+            .enumerate()
+            .map(|(i, p)| t.assign(p, &meta(i as u64, i as i64)).session)
+            .collect();
+        assert_eq!(got, vec![0, 0, 0, 0, 0, 0, 1, 1]);
+        let s = &t.sessions()[0];
+        assert!(s.flags.handshake && s.flags.closed_fin && !s.flags.midstream);
+        assert_eq!((s.to_server.packets, s.to_client.packets), (4, 2));
+        assert_eq!(s.client.ip, Some(C));
+    }
+
+    #[test]
+    fn splits_midstream_connection_on_later_syn() {
+        let mut t = SessionTable::new(None);
+        let a = t.assign(&tcp(true, ACK, 1000, 2000), &meta(0, 0));
+        // Base sequence of the client side is 999, so this SYN is a new connection.
+        let b = t.assign(&tcp(true, SYN, 5, 0), &meta(1, 1));
+        assert_ne!(a.session, b.session);
+        assert!(t.sessions()[0].flags.midstream);
+    }
+
+    #[test]
+    fn makes_receiver_of_first_syn_ack_the_client() {
+        let mut t = SessionTable::new(None);
+        let a = t.assign(&tcp(false, SYNACK, 500, 101), &meta(0, 0));
+        assert!(!a.to_server);
+        let s = &t.sessions()[0];
+        assert_eq!((s.client.ip, s.client.port), (Some(C), Some(40000)));
+        assert_eq!((s.server.ip, s.server.port), (Some(S), Some(80)));
+        let b = t.assign(&tcp(true, ACK, 101, 501), &meta(1, 0));
+        assert!(b.to_server && b.session == a.session);
+    }
+
+    #[test]
+    fn keeps_udp_together_unless_idle_timeout() {
+        let mut t = SessionTable::new(None);
+        let got: Vec<usize> = [(true, 0), (false, 1), (true, 500)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(c, ts))| t.assign(&udp(c), &meta(i as u64, ts)).session)
+            .collect();
+        assert_eq!(got, vec![0, 0, 0]);
+        let mut t = SessionTable::new(Some(60_000_000_000));
+        let got: Vec<usize> = [(true, 0), (false, 1), (true, 500), (false, 501)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(c, ts))| t.assign(&udp(c), &meta(i as u64, ts)).session)
+            .collect();
+        assert_eq!(got, vec![0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn computes_community_id_from_first_packet() {
+        let mut t = SessionTable::new(None);
+        t.assign(&tcp(true, SYN, 1, 0), &meta(0, 0));
+        let id = t.sessions()[0]
+            .community_id
+            .clone()
+            .expect("defined for TCP");
+        assert!(id.starts_with("1:"));
+        let mut t2 = SessionTable::new(None);
+        t2.assign(&tcp(false, SYNACK, 1, 2), &meta(0, 0));
+        assert_eq!(t2.sessions()[0].community_id.as_deref(), Some(id.as_str()));
+    }
+}

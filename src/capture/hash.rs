@@ -22,36 +22,34 @@ pub struct FileHashes {
 
 const CHUNK: usize = 1 << 20;
 
-/// SHA-256 of a file.
-pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut f = File::open(path)?;
-    let mut h = Sha256::new();
+/// Feeds every chunk of a file to `f`.
+fn for_each_chunk(path: &Path, mut f: impl FnMut(&[u8])) -> io::Result<()> {
+    let mut file = File::open(path)?;
     let mut buf = vec![0u8; CHUNK];
     loop {
-        let n = read_some(&mut f, &mut buf)?;
+        let n = read_some(&mut file, &mut buf)?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        h.update(buf.get(..n).unwrap_or_default());
+        f(buf.get(..n).unwrap_or_default());
     }
+}
+
+/// SHA-256 of a file.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut h = Sha256::new();
+    for_each_chunk(path, |c| h.update(c))?;
     Ok(hex::encode(h.finalize()))
 }
 
 /// MD5 and SHA-1 of a file, computed in one read; the SHA-256 is given (already known).
 pub fn legacy_hashes(path: &Path, sha256: String) -> io::Result<FileHashes> {
-    let mut f = File::open(path)?;
     let mut md5 = Md5::new();
     let mut sha1 = Sha1::new();
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = read_some(&mut f, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        let chunk = buf.get(..n).unwrap_or_default();
-        md5.update(chunk);
-        sha1.update(chunk);
-    }
+    for_each_chunk(path, |c| {
+        md5.update(c);
+        sha1.update(c);
+    })?;
     Ok(FileHashes {
         md5: hex::encode(md5.finalize()),
         sha1: hex::encode(sha1.finalize()),

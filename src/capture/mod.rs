@@ -188,6 +188,18 @@ pub struct Interface {
     pub header: Vec<u8>,
 }
 
+/// The distinct link types of some interfaces, in order of first appearance (`1(EN10MB)`).
+pub fn link_type_names<'a>(interfaces: impl IntoIterator<Item = &'a Interface>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for i in interfaces {
+        let name = i.link_type.to_string();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// How a record's timestamp was stored, so a writer can copy it bit for bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RawTimestamp {

@@ -8,10 +8,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::progress::Progress;
-use super::{human_bytes, print_out, warn, Failure, EXIT_INPUT, EXIT_OK};
+use super::{human_bytes, print_out, warn_damage, Failure, EXIT_INPUT, EXIT_OK};
 use crate::capture::hash::{self, FileHashes};
 use crate::capture::reader::CaptureReader;
-use crate::capture::{CaptureError, Damage};
+use crate::capture::{link_type_names, CaptureError, Damage};
 use crate::limits::Limits;
 use crate::session::index::rfc3339;
 
@@ -119,13 +119,7 @@ pub fn gather(
         _ => 0.0,
     };
     let rate = |v: u64| (duration_s > 0.0).then(|| v as f64 / duration_s);
-    let mut link_types = Vec::new();
-    for i in reader.interfaces() {
-        let lt = i.link_type.to_string();
-        if !link_types.contains(&lt) {
-            link_types.push(lt);
-        }
-    }
+    let link_types = link_type_names(reader.interfaces());
     Ok(CaptureInfo {
         path: path.display().to_string(),
         format: reader.format().name(),
@@ -163,10 +157,7 @@ pub fn run(args: &InfoArgs) -> Result<i32, Failure> {
     progress.finish();
     let info = info.map_err(input_failure)?;
     if let Some(d) = &info.damage {
-        warn(&format!(
-            "{}: {}; {} bytes from offset {} could not be read",
-            info.path, d.reason, d.unreadable_bytes, d.offset
-        ));
+        warn_damage(&args.capture, d);
     }
     let text = if args.json {
         format!(

@@ -28,7 +28,13 @@ pub const EXIT_OUTPUT: i32 = 3;
 
 /// Split packet captures into exact sessions and pivot on them.
 #[derive(Debug, Parser)]
-#[command(name = "packetpivot", version, about, long_about = None)]
+#[command(
+    name = "packetpivot",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  packetpivot split tests/data/zeek__wikipedia.pcap -o out\n  packetpivot sessions capture.pcapng --format csv\n  packetpivot info capture.pcap.gz\n\nExit codes: 0 success (warnings for damaged input), 1 unreadable capture, 2 usage, 3 output not writable."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -122,9 +128,15 @@ pub fn report(f: &Failure) {
     }
 }
 
-/// Prints a warning line.
-pub fn warn(message: &str) {
-    eprintln!("packetpivot: warning: {message}");
+/// Prints the one warning line for a capture that was read up to damage.
+pub fn warn_damage(capture: &std::path::Path, d: &crate::capture::Damage) {
+    eprintln!(
+        "packetpivot: warning: {}: {}; {} bytes from offset {} could not be read (every complete record before it was kept)",
+        capture.display(),
+        d.reason,
+        d.unreadable_bytes,
+        d.offset
+    );
 }
 
 /// Runs a parsed command line; returns the exit code.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 
 use super::progress::Progress;
-use super::{human_bytes, warn, Failure, SplitSettings, EXIT_OK, EXIT_USAGE};
+use super::{human_bytes, warn_damage, Failure, SplitSettings, EXIT_OK, EXIT_USAGE};
 use crate::session::index::{IndexOut, PeerEntry, SessionEntry};
 use crate::session::output::{list_sessions, Listing};
 
@@ -55,13 +55,7 @@ pub fn run(args: &SessionsArgs) -> Result<i32, Failure> {
     progress.finish();
     let listing = listing?;
     if let Some(d) = &listing.head.capture.damage {
-        warn(&format!(
-            "{}: {}; {} bytes from offset {} could not be read",
-            args.capture.display(),
-            d.reason,
-            d.unreadable_bytes,
-            d.offset
-        ));
+        warn_damage(&args.capture, d);
     }
     let mut out = super::Output::stdout();
     match args.format {

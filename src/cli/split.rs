@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::progress::Progress;
-use super::{human_bytes, print_out, report, warn, Failure, SplitSettings, EXIT_OK};
+use super::{human_bytes, print_out, report, warn_damage, Failure, SplitSettings, EXIT_OK};
 use crate::session::index::IndexHead;
 use crate::session::output::{split_to_directory, SplitOutcome};
 
@@ -49,13 +49,7 @@ pub fn run(args: &SplitArgs) -> Result<i32, Failure> {
         match outcome {
             Ok(o) => {
                 if let Some(d) = &o.index.capture.damage {
-                    warn(&format!(
-                        "{}: {}; {} bytes from offset {} could not be read (every complete record before it was kept)",
-                        capture.display(),
-                        d.reason,
-                        d.unreadable_bytes,
-                        d.offset
-                    ));
+                    warn_damage(capture, d);
                 }
                 let text = if args.json {
                     summary_json(&o)

@@ -11,7 +11,7 @@ use super::splitter::{Anomalies, SplitResult};
 use super::table::{Peer, Session};
 use crate::capture::decode::Mac;
 use crate::capture::hash::FileHashes;
-use crate::capture::{Damage, Format, Interface};
+use crate::capture::{link_type_names, Damage, Format, Interface};
 
 /// Version of the index layout; bumped when a field changes meaning.
 pub const INDEX_VERSION: u32 = 1;
@@ -304,15 +304,11 @@ pub fn session_entry(
         FlowKey::IcmpEcho(p, _, _, id) => (Some(p), Some(id)),
         FlowKey::Link(..) | FlowKey::Other(_) => (None, None),
     };
-    let mut link_types: Vec<String> = Vec::new();
-    for &i in &s.interfaces {
-        if let Some(iface) = interfaces.get(i as usize) {
-            let lt = iface.link_type.to_string();
-            if !link_types.contains(&lt) {
-                link_types.push(lt);
-            }
-        }
-    }
+    let link_types = link_type_names(
+        s.interfaces
+            .iter()
+            .filter_map(|&i| interfaces.get(i as usize)),
+    );
     SessionEntry {
         number: s.number,
         protocol: protocol_label(&s.key),
@@ -374,13 +370,7 @@ pub fn build_head(facts: &CaptureFacts<'_>, result: &SplitResult) -> IndexHead {
         t.packets += s.packets();
         t.bytes += s.bytes();
     }
-    let mut link_types: Vec<String> = Vec::new();
-    for i in facts.interfaces {
-        let lt = i.link_type.to_string();
-        if !link_types.contains(&lt) {
-            link_types.push(lt);
-        }
-    }
+    let link_types = link_type_names(facts.interfaces);
     IndexHead {
         index_version: INDEX_VERSION,
         packetpivot: env!("CARGO_PKG_VERSION").to_string(),

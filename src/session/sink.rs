@@ -14,7 +14,7 @@
 //! the end (rare by construction).
 
 use std::fs::OpenOptions;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -184,29 +184,13 @@ impl FileSink {
                 Digested::Running(h) => hex::encode(h.finalize()),
                 Digested::Rehash | Digested::Nothing => {
                     let path = self.dir.join(&*f.name);
-                    hash_file(&path).map_err(|source| SinkError { path, source })?
+                    crate::capture::hash::sha256_file(&path)
+                        .map_err(|source| SinkError { path, source })?
                 }
             };
             out.push((f.name.into_string(), digest));
         }
         Ok(out)
-    }
-}
-
-fn hash_file(path: &Path) -> io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            return Ok(hex::encode(h.finalize()));
-        }
-        h.update(buf.get(..n).unwrap_or_default());
     }
 }
 

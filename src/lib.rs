@@ -14,3 +14,4 @@ pub mod capture;
 pub mod cli;
 pub mod limits;
 pub mod session;
+pub mod units;

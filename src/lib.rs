@@ -12,6 +12,11 @@
 
 pub mod capture;
 pub mod cli;
+pub mod config;
 pub mod limits;
+pub mod maltego;
+pub mod server;
 pub mod session;
+#[path = "../transforms/mod.rs"]
+pub mod transforms;
 pub mod units;

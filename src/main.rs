@@ -15,5 +15,21 @@ fn main() {
             std::process::exit(code);
         }
     };
+    // Logs go to stderr (stdout carries results, and in local mode the Maltego message).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PACKETPIVOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log_level(&cli)));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
     std::process::exit(packetpivot::cli::run(cli));
+}
+
+/// The server logs each request; the other commands speak only when something is wrong.
+fn default_log_level(cli: &packetpivot::cli::Cli) -> &'static str {
+    match cli.command {
+        packetpivot::cli::Command::Serve(_) => "info",
+        _ => "warn",
+    }
 }

@@ -53,10 +53,7 @@ pub struct CaptureInfo {
 }
 
 /// Reads the capture once and gathers the figures.
-pub fn gather(
-    path: &Path,
-    progress: Arc<AtomicU64>,
-) -> Result<CaptureInfo, CaptureError> {
+pub fn gather(path: &Path, progress: Arc<AtomicU64>) -> Result<CaptureInfo, CaptureError> {
     let mut reader = CaptureReader::open_with_progress(path, &Limits::default(), progress)?;
     let hashes = {
         let p = path.to_path_buf();
@@ -118,4 +115,3 @@ pub fn gather(
         damage: reader.damage().cloned(),
     })
 }
-

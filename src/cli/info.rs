@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use clap::Args;
 use super::progress::Progress;
 use super::{human_bytes, print_out, warn_damage, Failure, EXIT_INPUT, EXIT_OK};
 use crate::capture::summary::{gather, CaptureInfo};
 use crate::capture::CaptureError;
+use clap::Args;
 
 /// Arguments of `info`.
 #[derive(Debug, Args)]

@@ -5,7 +5,10 @@
 //! 1 a capture could not be read, 2 bad usage, 3 the output could not be written.
 
 mod info;
+mod list;
+mod local;
 mod progress;
+mod serve;
 mod sessions;
 mod split;
 
@@ -59,10 +62,23 @@ pub enum Command {
         after_help = "Example:\n  packetpivot info tests/data/zeek__wikipedia.pcap\n  packetpivot info capture.pcap.gz --json"
     )]
     Info(info::InfoArgs),
+    /// Run the Maltego transform server (TRX protocol over HTTP).
+    #[command(
+        after_help = "Example:\n  packetpivot serve --capture-root /evidence --data-dir /var/lib/packetpivot\n  curl -H 'Content-Type: text/xml' --data-binary @request.xml http://127.0.0.1:8080/run/capture-to-sessions"
+    )]
+    Serve(serve::ServeArgs),
+    /// Run one transform as a Maltego local transform: the message on stdout, logs on stderr.
+    #[command(
+        after_help = "Example:\n  packetpivot local capture-to-sessions /evidence/x.pcap\n  packetpivot local session-to-ports 'TCP ...' 'client.port=51234#server.port=443'"
+    )]
+    Local(local::LocalArgs),
+    /// List the transforms with their input, outputs and settings.
+    #[command(after_help = "Example:\n  packetpivot transforms\n  packetpivot transforms --json")]
+    Transforms(list::ListArgs),
 }
 
 /// Options shared by the commands that split.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct SplitSettings {
     /// End a UDP session after this many seconds without a packet (default: never, as
     /// tshark's udp.stream).
@@ -145,6 +161,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Split(a) => split::run(&a),
         Command::Sessions(a) => sessions::run(&a),
         Command::Info(a) => info::run(&a),
+        Command::Serve(a) => serve::run(&a),
+        Command::Local(a) => local::run(&a),
+        Command::Transforms(a) => list::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -202,3 +202,81 @@ pub fn capture_entity(value: &str, info: &crate::capture::summary::CaptureInfo) 
     e.fields.retain(|f| !f.value.is_empty());
     e
 }
+
+/// The definitions of packetpivot's own entity types, for the configuration export.
+pub fn entity_specs() -> Vec<crate::maltego::export::EntitySpec<'static>> {
+    use crate::maltego::export::{EntitySpec, PropertySpec};
+    let p = |name: &'static str, display_name: &'static str, kind: &'static str| PropertySpec {
+        name,
+        display_name,
+        kind,
+        sample: "",
+    };
+    vec![
+        EntitySpec {
+            id: entity::CAPTURE,
+            display_name: "Packet Capture",
+            plural: "Packet Captures",
+            description: "A pcap or pcapng file; its value is the path as the analyst gave it",
+            category: "packetpivot",
+            base_entities: &[entity::FILE],
+            value_property: PropertySpec {
+                name: "capture.path",
+                display_name: "Path",
+                kind: "string",
+                sample: "/evidence/case-42/traffic.pcap",
+            },
+            properties: vec![
+                p("sha256", "SHA-256", "string"),
+                p("sha1", "SHA-1", "string"),
+                p("md5", "MD5", "string"),
+                p("size", "Size (bytes)", "int"),
+                p("format", "Format", "string"),
+                p("link_types", "Link types", "string"),
+                p("packets", "Packets", "int"),
+                p("first_time", "First packet", "string"),
+                p("last_time", "Last packet", "string"),
+            ],
+            icon_png: &[],
+        },
+        EntitySpec {
+            id: entity::SESSION,
+            display_name: "Network Session",
+            plural: "Network Sessions",
+            description: "One TCP connection, UDP flow, ICMP exchange or link-layer conversation of a capture, with its own pcap",
+            category: "packetpivot",
+            base_entities: &[],
+            value_property: PropertySpec {
+                name: "session.name",
+                display_name: "Session",
+                kind: "string",
+                sample: "TCP 10.0.0.5:51234 → 198.18.0.9:443 #42 @11d2ce14fcb8",
+            },
+            properties: vec![
+                p(prop::PROTOCOL, "Protocol", "string"),
+                p(prop::CLIENT_ADDRESS, "Client address", "string"),
+                p(prop::CLIENT_PORT, "Client port", "int"),
+                p(prop::SERVER_ADDRESS, "Server address", "string"),
+                p(prop::SERVER_PORT, "Server port", "int"),
+                p("client.mac", "Client MAC", "string"),
+                p("server.mac", "Server MAC", "string"),
+                p("packets.to_server", "Packets to server", "int"),
+                p("packets.to_client", "Packets to client", "int"),
+                p("bytes.to_server", "Bytes to server", "int"),
+                p("bytes.to_client", "Bytes to client", "int"),
+                p("first_time", "First packet", "string"),
+                p("last_time", "Last packet", "string"),
+                p("duration_s", "Duration (s)", "float"),
+                p("community_id", "Community ID", "string"),
+                p("flags", "Flags", "string"),
+                p(prop::SESSION_NUMBER, "Session number", "int"),
+                p(prop::CAPTURE_SHA256, "Capture SHA-256", "string"),
+                p(prop::CAPTURE_PATH, "Capture path", "string"),
+                p(prop::PCAP_PATH, "Session pcap (server path)", "string"),
+                p(prop::PCAP_SHA256, "Session pcap SHA-256", "string"),
+                p(prop::PCAP_URL, "Session pcap download URL", "url"),
+            ],
+            icon_png: &[],
+        },
+    ]
+}

@@ -145,6 +145,50 @@ pub static TRANSFORMS: &[&Transform] = &[
     &session_to_ports::TRANSFORM,
 ];
 
+/// The registry as the configuration export sees it.
+pub fn project() -> crate::maltego::export::Project<'static> {
+    use crate::maltego::export::{Project, SettingSpec, TransformSpec};
+    Project {
+        id_prefix: "packetpivot",
+        owner: "packetpivot",
+        author: "packetpivot",
+        version: env!("CARGO_PKG_VERSION"),
+        display_name_suffix: "",
+        seed_ids: &[],
+        global_settings: Vec::new(),
+        set_name: "packetpivot",
+        set_description: "Split packet captures into sessions and pivot on them",
+        transforms: TRANSFORMS
+            .iter()
+            .map(|t| {
+                let m = &t.meta;
+                TransformSpec {
+                    name: m.name,
+                    display_name: m.display_name,
+                    description: m.description,
+                    disclaimer: "",
+                    input: m.input,
+                    outputs: m.outputs,
+                    settings: m
+                        .settings
+                        .iter()
+                        .map(|s| SettingSpec {
+                            name: s.name,
+                            display_name: s.display_name,
+                            description: s.description,
+                            kind: s.kind.maltego_type(),
+                            default: s.default,
+                            optional: s.optional,
+                            popup: s.popup,
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        entities: entities::entity_specs(),
+    }
+}
+
 /// Finds a transform by route name, ignoring case and a trailing `/`.
 pub fn find(name: &str) -> Option<&'static Transform> {
     let name = name.trim_end_matches('/');

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success (damaged input that was still read gives a warning, not an error),
 //! 1 a capture could not be read, 2 bad usage, 3 the output could not be written.
 
+mod export;
 mod info;
 mod list;
 mod local;
@@ -72,6 +73,11 @@ pub enum Command {
         after_help = "Example:\n  packetpivot local capture-to-sessions /evidence/x.pcap\n  packetpivot local session-to-ports 'TCP ...' 'client.port=51234#server.port=443'"
     )]
     Local(local::LocalArgs),
+    /// Export Maltego configuration: an .mtz for Maltego Desktop, or CSVs for a TDS.
+    #[command(
+        after_help = "Example:\n  packetpivot export mtz -o packetpivot.mtz\n  packetpivot export tds --url https://tds.example:8443 -o tds/"
+    )]
+    Export(export::ExportArgs),
     /// List the transforms with their input, outputs and settings.
     #[command(after_help = "Example:\n  packetpivot transforms\n  packetpivot transforms --json")]
     Transforms(list::ListArgs),
@@ -164,6 +170,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Serve(a) => serve::run(&a),
         Command::Local(a) => local::run(&a),
         Command::Transforms(a) => list::run(&a),
+        Command::Export(a) => export::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -22,6 +22,7 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     std::process::exit(packetpivot::cli::run(cli));
 }

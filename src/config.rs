@@ -92,3 +92,52 @@ pub fn store_config(
         split,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_toml_and_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let ok = dir.path().join("ok.toml");
+        std::fs::write(
+            &ok,
+            "bind = \"127.0.0.1:9000\"\ncapture_roots = [\"/evidence\"]\nbody_limit = 4096\n",
+        )
+        .expect("write");
+        let c = FileConfig::load(&ok).expect("parses");
+        assert_eq!(c.bind.as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(c.capture_roots, Some(vec![PathBuf::from("/evidence")]));
+        assert_eq!(c.body_limit, Some(4096));
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "capture_root = \"/typo\"\n").expect("write");
+        let e = FileConfig::load(&bad).expect_err("unknown key");
+        assert!(e.contains("capture_root"), "{e}");
+    }
+
+    #[test]
+    fn rejects_a_data_dir_inside_a_capture_root() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("evidence");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        let e = store_config(
+            std::slice::from_ref(&root),
+            &root.join("out"),
+            None,
+            Default::default(),
+        )
+        .expect_err("overlap");
+        assert!(e.contains("apart from the evidence"), "{e}");
+        let ok = store_config(&[root], &dir.path().join("data"), None, Default::default());
+        assert!(ok.is_ok());
+        let e = store_config(
+            &[dir.path().join("missing")],
+            &dir.path().join("d"),
+            None,
+            Default::default(),
+        )
+        .expect_err("missing root");
+        assert!(e.contains("missing"), "{e}");
+    }
+}

@@ -558,6 +558,28 @@ fn serves_real_requests_on_loopback() {
     assert_eq!(body_of(&ra), body_of(&rb));
     let (_, entities, _) = parse(&body_of(&ra));
     assert_eq!(entities.len(), 25);
+    // Every reference request over the socket too, as raw bytes (the Latin-1 one included).
+    for entry in std::fs::read_dir(data().join("maltego/requests"))
+        .expect("requests")
+        .flatten()
+    {
+        let bytes = std::fs::read(entry.path()).expect("read");
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("timeout");
+        let head = format!(
+            "POST /run/capture-to-info HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            bytes.len()
+        );
+        s.write_all(head.as_bytes()).expect("head");
+        s.write_all(&bytes).expect("body");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(out.starts_with("HTTP/1.1 200"), "{name}: {out}");
+        let (kind, _, _) = parse(&body_of(&out));
+        assert!(kind.starts_with("MaltegoTransform"), "{name}: {kind}");
+    }
     actix_web::rt::System::new().block_on(handle.stop(true));
     thread.join().expect("server thread").expect("server ran");
 }

@@ -27,7 +27,7 @@ pub mod prop {
     pub const SERVER_PORT: &str = "server.port";
     /// The capture's SHA-256.
     pub const CAPTURE_SHA256: &str = "capture.sha256";
-    /// The capture's path as given.
+    /// The capture's path on the server (resolved inside a capture root).
     pub const CAPTURE_PATH: &str = "capture.path";
     /// Session number.
     pub const SESSION_NUMBER: &str = "session.number";
@@ -96,19 +96,21 @@ pub fn session_entity(
     let mut e = Entity::new(entity::SESSION, session_value(s, sha));
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let port = |p: Option<u16>| p.map(|p| p.to_string()).unwrap_or_default();
-    e.field(prop::PROTOCOL, "Protocol", s.protocol.clone())
-        .field(
+    // The fields that identify a session match strictly (as trx's own session example
+    // marks them); counters and times are loose.
+    e.strict_field(prop::PROTOCOL, "Protocol", s.protocol.clone())
+        .strict_field(
             prop::CLIENT_ADDRESS,
             "Client address",
             opt(&s.client.address),
         )
-        .field(prop::CLIENT_PORT, "Client port", port(s.client.port))
-        .field(
+        .strict_field(prop::CLIENT_PORT, "Client port", port(s.client.port))
+        .strict_field(
             prop::SERVER_ADDRESS,
             "Server address",
             opt(&s.server.address),
         )
-        .field(prop::SERVER_PORT, "Server port", port(s.server.port))
+        .strict_field(prop::SERVER_PORT, "Server port", port(s.server.port))
         .field("client.mac", "Client MAC", opt(&s.client.mac))
         .field("server.mac", "Server MAC", opt(&s.server.mac))
         .field(
@@ -136,8 +138,8 @@ pub fn session_entity(
         .field("duration_s", "Duration (s)", format!("{:.6}", s.duration_s))
         .field("community_id", "Community ID", opt(&s.community_id))
         .field("flags", "Flags", s.flags.join(","))
-        .field(prop::SESSION_NUMBER, "Session number", s.number.to_string())
-        .field(prop::CAPTURE_SHA256, "Capture SHA-256", sha.clone())
+        .strict_field(prop::SESSION_NUMBER, "Session number", s.number.to_string())
+        .strict_field(prop::CAPTURE_SHA256, "Capture SHA-256", sha.clone())
         .field(
             prop::CAPTURE_PATH,
             "Capture path",

@@ -125,6 +125,8 @@ pub struct IpLayer<'a> {
     pub fragment: Option<Fragment<'a>>,
     /// The transport header (`Transport::Fragmented` for fragments).
     pub transport: Transport,
+    /// The captured application payload after the TCP or UDP header (empty otherwise).
+    pub payload: &'a [u8],
 }
 
 /// One IP fragment, as reassembly needs it.
@@ -199,6 +201,8 @@ pub struct TcpHeader {
     pub has_segment_len: bool,
     /// The segment is inside an IP fragment or an ICMP error (no sequence analysis).
     pub in_fragment: bool,
+    /// Header length in bytes (data offset x 4).
+    pub header_len: u8,
 }
 
 impl TcpHeader {
@@ -564,6 +568,7 @@ fn ipv4<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Layer<'a> {
         proto,
         fragment: None,
         transport: Transport::Other,
+        payload: &[],
     };
     if vihl >> 4 != 4 || ihl < 20 || p.len() < ihl {
         return Layer::Ip(ip);
@@ -610,6 +615,7 @@ fn ipv6<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Layer<'a> {
         proto: next,
         fragment: None,
         transport: Transport::Other,
+        payload: &[],
     };
     if v >> 4 != 6 {
         return Layer::Ip(ip);
@@ -689,8 +695,20 @@ pub fn transport<'a>(
     depth: u8,
 ) -> IpLayer<'a> {
     ip.transport = match ip.proto {
-        ipproto::TCP => tcp(payload, reported_len, ip.fragment.is_some()),
-        ipproto::UDP | ipproto::UDPLITE => udp(payload, ip.proto, reported_len, ip.src.is_ipv6()),
+        ipproto::TCP => {
+            let t = tcp(payload, reported_len, ip.fragment.is_some());
+            if let Transport::Tcp(h) = &t {
+                ip.payload = payload.get(usize::from(h.header_len)..).unwrap_or_default();
+            }
+            t
+        }
+        ipproto::UDP | ipproto::UDPLITE => {
+            let t = udp(payload, ip.proto, reported_len, ip.src.is_ipv6());
+            if matches!(t, Transport::Udp { .. }) {
+                ip.payload = payload.get(8..).unwrap_or_default();
+            }
+            t
+        }
         ipproto::ICMP | ipproto::ICMPV6 => icmp(payload, ip.proto),
         ipproto::SCTP => match (be16(payload, 0), be16(payload, 2)) {
             (Some(src_port), Some(dst_port)) => Transport::Sctp { src_port, dst_port },
@@ -787,6 +805,7 @@ fn tcp(p: &[u8], reported_len: usize, in_fragment: bool) -> Transport {
         flags: off_flags & 0x0fff,
         has_segment_len: reported_len >= header_len,
         in_fragment,
+        header_len: header_len.min(60) as u8,
     })
 }
 
@@ -859,6 +878,16 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn parses_transport_payload() {
+        let mut f = eth_ipv4_tcp();
+        f[17] = 44; // IP total length: 20 + 20 + 4 bytes of data
+        f.extend_from_slice(b"GET ");
+        let d = decode(LinkType::ETHERNET, &f);
+        let Layer::Ip(ip) = d.layer else { panic!() };
+        assert_eq!(ip.payload, b"GET ");
     }
 
     #[test]

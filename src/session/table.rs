@@ -492,6 +492,7 @@ mod tests {
                     flags,
                     has_segment_len: true,
                     in_fragment: false,
+                    header_len: 20,
                 },
             },
             fragment: false,

@@ -13,6 +13,7 @@
 pub mod capture;
 pub mod cli;
 pub mod config;
+pub mod facts;
 pub mod limits;
 pub mod maltego;
 pub mod server;

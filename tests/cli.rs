@@ -99,6 +99,7 @@ fn expect_split_ok(capture: &Path, out: &Path, o: &Output) -> (PathBuf, Value) {
     let index = read_json(&dir.join("index.json"));
     let mut expected = session_files(&index);
     expected.push("index.json".into());
+    expected.push("facts.jsonl".into());
     expected.sort();
     assert_eq!(entries(&dir), expected, "files of {}", dir.display());
     assert_eq!(index["capture"]["sha256"].as_str(), Some(sha.as_str()));

@@ -112,6 +112,7 @@ fn check_split(name: &str, keys: &[Key], dir: &Path, index: &Index) -> Vec<Strin
     // The directory holds index.json and exactly the files it lists.
     let mut listed: Vec<String> = index.sessions.iter().map(|s| s.file.clone()).collect();
     listed.push("index.json".into());
+    listed.push("facts.jsonl".into());
     listed.sort();
     let mut present: Vec<String> = fs::read_dir(dir)
         .map(|rd| {

@@ -330,7 +330,7 @@ async fn splits_a_capture_into_session_entities() {
         .collect();
     assert_eq!(dirs.len(), 1);
     let files = std::fs::read_dir(dirs[0].path()).expect("dir").count();
-    assert_eq!(files, 39, "38 session files and the index");
+    assert_eq!(files, 40, "38 session files, the index and the facts");
     // Filters.
     let (_, body) = post!(
         &app,

@@ -90,6 +90,9 @@ pub struct SplitSettings {
     /// tshark's udp.stream).
     #[arg(long, value_name = "SECONDS")]
     pub udp_idle_timeout: Option<f64>,
+    /// Do not collect application facts (DNS, HTTP, TLS, services) while splitting.
+    #[arg(long)]
+    pub no_facts: bool,
 }
 
 impl SplitSettings {
@@ -106,6 +109,7 @@ impl SplitSettings {
         Ok(SplitOptions {
             udp_idle_timeout_ns,
             limits: Limits::default(),
+            skip_facts: self.no_facts,
         })
     }
 }

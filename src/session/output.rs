@@ -18,9 +18,12 @@ use crate::capture::reader::CaptureReader;
 use crate::capture::writer::Encoder;
 use crate::capture::CaptureError;
 use crate::capture::Interface;
+use crate::facts::collect::{FactsSink, SessionFacts};
 
 /// Name of the index file in each output directory.
 pub const INDEX_FILE: &str = "index.json";
+/// Name of the application facts file (DNS, HTTP, TLS, services; one session per line).
+pub const FACTS_FILE: &str = "facts.jsonl";
 
 /// Why a split could not be completed.
 #[derive(Debug, thiserror::Error)]
@@ -81,10 +84,14 @@ fn out_err<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(io::Error) -> 
 /// The directory name of a capture's output: its SHA-256, plus the settings that change the
 /// split when they are not the defaults.
 pub fn directory_name(sha256: &str, options: &SplitOptions) -> String {
-    match options.udp_idle_timeout_ns {
-        None => sha256.to_string(),
-        Some(ns) => format!("{sha256}.udp-idle-{}ms", ns / 1_000_000),
+    let mut name = sha256.to_string();
+    if let Some(ns) = options.udp_idle_timeout_ns {
+        name.push_str(&format!(".udp-idle-{}ms", ns / 1_000_000));
     }
+    if options.skip_facts {
+        name.push_str(".no-facts");
+    }
+    name
 }
 
 /// Reads a finished directory's whole index, sessions included.
@@ -108,15 +115,40 @@ fn read_json<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<T, SplitError
 
 /// Writes `index.json` into `dir`, streaming the session entries.
 fn write_index(dir: &Path, head: &IndexHead, entries: &Entries<'_>) -> Result<(), SplitError> {
+    write_json(&dir.join(INDEX_FILE), &IndexOut::new(head, entries))
+}
+
+/// Writes a JSON document, streamed through a buffer.
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SplitError> {
     use std::io::Write;
-    let path = dir.join(INDEX_FILE);
-    let file = fs::File::create(&path).map_err(out_err(&path, "cannot write index"))?;
+    let file = fs::File::create(path).map_err(out_err(path, "cannot write"))?;
     let mut w = io::BufWriter::with_capacity(1 << 20, file);
-    serde_json::to_writer_pretty(&mut w, &IndexOut::new(head, entries))
+    serde_json::to_writer_pretty(&mut w, value)
         .map_err(io::Error::other)
         .and_then(|()| w.write_all(b"\n"))
         .and_then(|()| w.flush())
-        .map_err(out_err(&path, "cannot write index"))
+        .map_err(out_err(path, "cannot write"))
+}
+
+/// Reads a finished directory's `facts.jsonl`: one session's facts per line, in the order
+/// sessions were concluded.
+pub fn read_facts(dir: &Path) -> Result<Vec<SessionFacts>, SplitError> {
+    use std::io::BufRead;
+    let path = dir.join(FACTS_FILE);
+    let file = fs::File::open(&path).map_err(out_err(&path, "cannot read facts"))?;
+    let mut out = Vec::new();
+    for (n, line) in io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(out_err(&path, "cannot read facts"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f = serde_json::from_str(&line).map_err(|e| SplitError::CorruptOutput {
+            path: path.clone(),
+            reason: format!("line {}: {e}", n + 1),
+        })?;
+        out.push(f);
+    }
+    Ok(out)
 }
 
 fn hash_err(path: &Path) -> impl FnOnce(io::Error) -> SplitError + '_ {
@@ -162,9 +194,23 @@ pub fn split_to_directory(
         std::thread::spawn(move || hash::legacy_hashes(&path, sha))
     };
     let format = reader.format();
-    let mut sink = FileSink::new(tmp.path(), format, options.limits.write_buffer_bytes);
-    let result = splitter::split(&mut reader, options, &mut sink).map_err(sink_err)?;
-    let files = sink.finish().map_err(sink_err)?;
+    let files_sink = FileSink::new(tmp.path(), format, options.limits.write_buffer_bytes);
+    let (result, files) = if options.skip_facts {
+        let mut sink = files_sink;
+        let result = splitter::split(&mut reader, options, &mut sink).map_err(sink_err)?;
+        (result, sink.finish().map_err(sink_err)?)
+    } else {
+        let facts_path = tmp.path().join(FACTS_FILE);
+        let facts_file =
+            fs::File::create(&facts_path).map_err(out_err(&facts_path, "cannot write facts"))?;
+        let out = Box::new(io::BufWriter::with_capacity(1 << 20, facts_file));
+        let mut sink = FactsSink::new(files_sink, out);
+        let result = splitter::split(&mut reader, options, &mut sink).map_err(sink_err)?;
+        let files_sink = sink
+            .finish()
+            .map_err(out_err(&facts_path, "cannot write facts"))?;
+        (result, files_sink.finish().map_err(sink_err)?)
+    };
     let hashes = join_hashes(legacy, capture)?;
     let extension = Encoder::extension(format);
     let facts = facts(capture, &reader, hashes, options);

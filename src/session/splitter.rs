@@ -61,6 +61,8 @@ pub struct SplitOptions {
     pub udp_idle_timeout_ns: Option<i64>,
     /// Caps.
     pub limits: Limits,
+    /// Do not collect application facts (DNS, HTTP, TLS, services): for measuring their cost.
+    pub skip_facts: bool,
 }
 
 /// Anomalies counted during the pass, under stable names.
@@ -496,6 +498,7 @@ mod tests {
         let options = SplitOptions {
             udp_idle_timeout_ns: None,
             limits,
+            skip_facts: false,
         };
         let Ok(result) = split(&mut reader, &options, &mut rec);
         (rec.0, result)

@@ -1,0 +1,335 @@
+//! Collecting facts during the split: the first bytes of each direction of a session,
+//! parsed once the session has shown what it carries.
+//!
+//! [`FactsSink`] wraps another [`Sink`]: for a session still being inspected it decodes the
+//! record again (only the first [`FACT_PACKETS`] packets of a session are looked at, so the
+//! cost stays small), appends TCP payload in sequence order to a small per-direction buffer
+//! and parses UDP datagrams (DNS) one by one. A session is concluded (its buffers parsed,
+//! its facts written as one JSON line, its memory freed) when it has been inspected enough,
+//! or when it is the quietest of more than [`MAX_INSPECTING`] sessions under inspection, so
+//! memory is bounded by those caps and not by the number of sessions. Total buffered bytes
+//! are capped too; past that cap new sessions are not inspected and the count is reported.
+
+use serde::{Deserialize, Serialize};
+
+use super::dns::{parse_dns, parse_dns_tcp, DnsMessage};
+use super::http::{parse_http, HttpMessage, HttpRequest, HttpResponse};
+use super::reference::service_name;
+use super::tls::{parse_handshakes, TlsFacts};
+use crate::capture::decode::{self, Layer, Transport};
+use crate::capture::{Interface, Record, Section};
+use crate::session::key::FlowKey;
+use crate::session::splitter::Sink;
+use crate::session::table::{Assignment, Session};
+use std::io::Write as _;
+
+/// Packets of a session inspected for facts (both directions together).
+pub const FACT_PACKETS: u32 = 24;
+/// Bytes kept per direction of a TCP session: a ClientHello, a certificate chain or HTTP
+/// headers fit; bulk data is never buffered.
+pub const FACT_STREAM_BYTES: usize = 64 * 1024;
+/// DNS messages kept per session.
+pub const FACT_DNS_MESSAGES: usize = 32;
+/// UDP ports whose datagrams are parsed as DNS: DNS, mDNS and LLMNR, as tshark decodes them.
+pub const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
+/// All fact buffers together.
+pub const FACT_BUFFER_BUDGET: usize = 64 * 1024 * 1024;
+/// Sessions under inspection at once; the quietest is concluded past this.
+pub const MAX_INSPECTING: usize = 16_384;
+
+/// What one session revealed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionFacts {
+    /// Session number.
+    pub session: u64,
+    /// DNS messages (queries and answers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<DnsMessage>,
+    /// HTTP requests seen from the client.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http_requests: Vec<HttpRequest>,
+    /// HTTP responses seen from the server.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http_responses: Vec<HttpResponse>,
+    /// TLS handshake from the client (ClientHello).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client: Option<TlsFacts>,
+    /// TLS handshake from the server (ServerHello, certificates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_server: Option<TlsFacts>,
+    /// The service: from the payload where recognisable, else the IANA name of the port.
+    pub service: Option<String>,
+    /// `payload` or `port`.
+    pub service_source: Option<String>,
+}
+
+#[derive(Default)]
+struct Stream {
+    next_seq: Option<u32>,
+    bytes: Vec<u8>,
+}
+
+impl Stream {
+    /// Appends an in-order segment; out-of-order and retransmitted data is ignored (the
+    /// handshakes these facts come from are at the start of the stream).
+    fn push(&mut self, seq: u32, syn: bool, data: &[u8]) -> usize {
+        let start = if syn { seq.wrapping_add(1) } else { seq };
+        let expected = *self.next_seq.get_or_insert(start);
+        if data.is_empty() || start != expected || self.bytes.len() >= FACT_STREAM_BYTES {
+            return 0;
+        }
+        let room = FACT_STREAM_BYTES - self.bytes.len();
+        let take = data.get(..data.len().min(room)).unwrap_or_default();
+        self.bytes.extend_from_slice(take);
+        self.next_seq = Some(start.wrapping_add(data.len() as u32));
+        take.len()
+    }
+}
+
+#[derive(Default)]
+struct Inspecting {
+    /// What the analysis needs of the session: its number, transport and ports.
+    number: u64,
+    tcp: bool,
+    udp: bool,
+    client_port: Option<u16>,
+    server_port: Option<u16>,
+    /// Global packet counter at this session's last packet (for the quiet-first queue).
+    last: u64,
+    packets: u32,
+    to_server: Stream,
+    to_client: Stream,
+    dns: Vec<DnsMessage>,
+}
+
+enum Slot {
+    Inspecting(Box<Inspecting>),
+    Done,
+}
+
+/// Wraps a sink and collects facts on the way; see the module documentation.
+pub struct FactsSink<S> {
+    inner: S,
+    slots: Vec<Slot>,
+    out: Box<dyn std::io::Write>,
+    write_error: Option<std::io::Error>,
+    buffered: usize,
+    inspecting: usize,
+    /// (session, packet counter) in order of activity; stale entries are skipped.
+    queue: std::collections::VecDeque<(usize, u64)>,
+    counter: u64,
+    /// Sessions whose facts were written.
+    pub written: u64,
+    /// Sessions not inspected because the buffer budget was reached.
+    pub skipped_sessions: u64,
+}
+
+impl<S: Sink> FactsSink<S> {
+    /// Wraps `inner`; each session's facts go to `out` as one JSON line.
+    pub fn new(inner: S, out: Box<dyn std::io::Write>) -> FactsSink<S> {
+        FactsSink {
+            inner,
+            slots: Vec::new(),
+            out,
+            write_error: None,
+            buffered: 0,
+            inspecting: 0,
+            queue: std::collections::VecDeque::new(),
+            counter: 0,
+            written: 0,
+            skipped_sessions: 0,
+        }
+    }
+
+    /// Concludes every session still under inspection and returns the inner sink, or the
+    /// first error met writing the facts.
+    pub fn finish(mut self) -> Result<S, std::io::Error> {
+        for i in 0..self.slots.len() {
+            self.conclude(i);
+        }
+        if let Some(e) = self.write_error.take() {
+            return Err(e);
+        }
+        self.out.flush()?;
+        Ok(self.inner)
+    }
+
+    fn conclude(&mut self, idx: usize) {
+        let Some(slot) = self.slots.get_mut(idx) else {
+            return;
+        };
+        let Slot::Inspecting(ins) = std::mem::replace(slot, Slot::Done) else {
+            return;
+        };
+        self.inspecting = self.inspecting.saturating_sub(1);
+        self.buffered = self
+            .buffered
+            .saturating_sub(ins.to_server.bytes.len() + ins.to_client.bytes.len());
+        let f = analyse(*ins);
+        if (f.service.is_some() || !f.dns.is_empty()) && self.write_error.is_none() {
+            let r = serde_json::to_writer(&mut self.out, &f)
+                .map_err(std::io::Error::other)
+                .and_then(|()| self.out.write_all(b"\n"));
+            match r {
+                Ok(()) => self.written += 1,
+                Err(e) => self.write_error = Some(e),
+            }
+        }
+    }
+
+    /// Concludes the quietest sessions while too many are under inspection, and drops
+    /// stale queue entries so the queue stays proportional to the cap.
+    fn evict(&mut self) {
+        while self.inspecting > MAX_INSPECTING || self.queue.len() > 4 * MAX_INSPECTING + 1024 {
+            let Some((idx, stamp)) = self.queue.pop_front() else {
+                return;
+            };
+            let live =
+                matches!(self.slots.get(idx), Some(Slot::Inspecting(ins)) if ins.last == stamp);
+            if live {
+                self.conclude(idx);
+            }
+        }
+    }
+}
+
+fn analyse(ins: Inspecting) -> SessionFacts {
+    let mut f = SessionFacts {
+        session: ins.number,
+        dns: ins.dns,
+        ..SessionFacts::default()
+    };
+    if ins.tcp {
+        for (bytes, from_client) in [(&ins.to_server.bytes, true), (&ins.to_client.bytes, false)] {
+            if bytes.is_empty() {
+                continue;
+            }
+            match parse_http(bytes) {
+                Some(HttpMessage::Request(r)) if from_client => f.http_requests.push(r),
+                Some(HttpMessage::Response(r)) if !from_client => f.http_responses.push(r),
+                _ => {}
+            }
+            let tls = parse_handshakes(bytes);
+            if tls.client_hello.is_some()
+                || tls.server_hello.is_some()
+                || !tls.certificates.is_empty()
+            {
+                if from_client {
+                    f.tls_client = Some(tls);
+                } else {
+                    f.tls_server = Some(tls);
+                }
+            }
+            if f.dns.is_empty() && (ins.server_port == Some(53) || ins.client_port == Some(53)) {
+                if let Some(m) = parse_dns_tcp(bytes) {
+                    f.dns.push(m);
+                }
+            }
+        }
+    }
+    let payload_service = if f.tls_client.is_some() || f.tls_server.is_some() {
+        Some("tls")
+    } else if !f.http_requests.is_empty() || !f.http_responses.is_empty() {
+        Some("http")
+    } else if !f.dns.is_empty() {
+        Some("dns")
+    } else if ins.to_server.bytes.starts_with(b"SSH-") || ins.to_client.bytes.starts_with(b"SSH-") {
+        Some("ssh")
+    } else {
+        None
+    };
+    let transport = if ins.tcp {
+        "tcp"
+    } else if ins.udp {
+        "udp"
+    } else {
+        ""
+    };
+    if let Some(s) = payload_service {
+        f.service = Some(s.to_string());
+        f.service_source = Some("payload".into());
+    } else if let Some(port) = ins.server_port {
+        if let Some(name) = service_name(port, transport) {
+            f.service = Some(name.to_string());
+            f.service_source = Some("port".into());
+        }
+    }
+    f
+}
+
+impl<S: Sink> Sink for FactsSink<S> {
+    type Error = S::Error;
+
+    fn packet(
+        &mut self,
+        assignment: Assignment,
+        session: &Session,
+        record: &Record<'_>,
+        interfaces: &[Interface],
+        sections: &[Section],
+    ) -> Result<(), S::Error> {
+        self.inner
+            .packet(assignment, session, record, interfaces, sections)?;
+        let idx = assignment.session;
+        if assignment.new || idx >= self.slots.len() {
+            let ip = matches!(session.key, FlowKey::Tcp(..) | FlowKey::Udp(..));
+            let slot = if ip && self.buffered < FACT_BUFFER_BUDGET {
+                self.inspecting += 1;
+                Slot::Inspecting(Box::new(Inspecting {
+                    number: session.number,
+                    tcp: matches!(session.key, FlowKey::Tcp(..)),
+                    udp: matches!(session.key, FlowKey::Udp(..)),
+                    client_port: session.client.port,
+                    server_port: session.server.port,
+                    ..Inspecting::default()
+                }))
+            } else {
+                if ip {
+                    self.skipped_sessions += 1;
+                }
+                Slot::Done
+            };
+            self.slots.push(slot);
+        }
+        self.counter += 1;
+        let counter = self.counter;
+        let Some(Slot::Inspecting(ins)) = self.slots.get_mut(idx) else {
+            return Ok(());
+        };
+        ins.packets += 1;
+        ins.last = counter;
+        self.queue.push_back((idx, counter));
+        let link = interfaces
+            .get(record.interface as usize)
+            .map(|i| i.link_type)
+            .unwrap_or(crate::capture::LinkType(u16::MAX));
+        let d = decode::decode(link, record.data);
+        if let Layer::Ip(ip) = &d.layer {
+            match ip.transport {
+                Transport::Tcp(t) => {
+                    let stream = if assignment.to_server {
+                        &mut ins.to_server
+                    } else {
+                        &mut ins.to_client
+                    };
+                    let syn = t.flags & decode::TcpHeader::SYN != 0;
+                    self.buffered += stream.push(t.seq, syn, ip.payload);
+                }
+                Transport::Udp { src_port, dst_port }
+                    if ins.dns.len() < FACT_DNS_MESSAGES
+                        && (DNS_PORTS.contains(&src_port) || DNS_PORTS.contains(&dst_port)) =>
+                {
+                    if let Some(m) = parse_dns(ip.payload) {
+                        ins.dns.push(m);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if ins.packets >= FACT_PACKETS {
+            self.conclude(idx);
+        }
+        self.evict();
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! Application facts an analyst pivots on, parsed from the first packets of a session:
+//! DNS, HTTP, TLS, and the reference data (IEEE OUI, IANA service names) that name them.
+//!
+//! Every parser here is pure and bounded: it takes bytes, returns what it could read or
+//! `None`, never allocates more than its named caps and never panics on hostile input. A
+//! fact that cannot be parsed is skipped, not guessed.
+
+pub mod collect;
+pub mod dns;
+pub mod http;
+pub mod reference;
+pub mod tls;

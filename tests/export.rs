@@ -36,7 +36,7 @@ fn writes_an_mtz_in_maltegos_layout() {
         "/usr/local/bin/packetpivot",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("4 transforms"), "{stdout}");
+    assert!(stdout.contains("11 transforms"), "{stdout}");
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&mtz).expect("open")).expect("a zip");
     let names: Vec<String> = (0..zip.len())
         .filter_map(|i| {
@@ -98,10 +98,10 @@ fn writes_an_mtz_in_maltegos_layout() {
                     text.contains("/usr/local/bin/packetpivot"),
                     "{name}: {text}"
                 );
-                assert!(
-                    text.contains("local capture-to-") || text.contains("local session-to-"),
-                    "{name}: {text}"
-                );
+                let route = name
+                    .trim_start_matches("TransformRepositories/Local/packetpivot.")
+                    .trim_end_matches(".transformsettings");
+                assert!(text.contains(&format!("local {route}<")), "{name}: {text}");
             }
             if name == "Entities/packetpivot.Capture.entity" {
                 assert!(
@@ -132,7 +132,7 @@ fn writes_tds_csvs_with_the_reference_columns() {
     assert_eq!(header(&transforms), header(&fixture("trx/transforms.csv")));
     assert_eq!(header(&settings), header(&fixture("trx/settings.csv")));
     assert!(transforms.contains("https://tds.example:8443/run/capture-to-sessions"));
-    assert_eq!(transforms.lines().count(), 5, "{transforms}");
+    assert_eq!(transforms.lines().count(), 12, "{transforms}");
     assert!(out.join("entities.mtz").is_file());
     let (code, _, stderr) = run(&[
         "export",

@@ -6,10 +6,18 @@
 //! capture however many requests ask for it, and answers a finished capture from its index.
 
 pub mod entities;
+pub mod pivot;
 pub mod store;
 
+mod capture_to_dns_names;
+mod capture_to_http_hosts;
 mod capture_to_info;
+mod capture_to_ips;
+mod capture_to_services;
 mod capture_to_sessions;
+mod capture_to_tls_names;
+mod dns_name_to_sessions;
+mod ip_to_sessions;
 mod session_to_ips;
 mod session_to_ports;
 
@@ -143,6 +151,13 @@ pub static TRANSFORMS: &[&Transform] = &[
     &capture_to_info::TRANSFORM,
     &session_to_ips::TRANSFORM,
     &session_to_ports::TRANSFORM,
+    &capture_to_ips::TRANSFORM,
+    &capture_to_dns_names::TRANSFORM,
+    &capture_to_http_hosts::TRANSFORM,
+    &capture_to_tls_names::TRANSFORM,
+    &capture_to_services::TRANSFORM,
+    &ip_to_sessions::TRANSFORM,
+    &dns_name_to_sessions::TRANSFORM,
 ];
 
 /// The registry as the configuration export sees it.

@@ -9,9 +9,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::UNIX_EPOCH;
 
 use crate::capture::hash::sha256_bytes;
+use crate::facts::collect::SessionFacts;
 use crate::session::index::{Index, SessionEntry};
 use crate::session::output::{
-    directory_name, read_index, split_to_directory, SplitError, INDEX_FILE,
+    directory_name, read_facts, read_index, split_to_directory, SplitError, INDEX_FILE,
 };
 use crate::session::splitter::SplitOptions;
 
@@ -62,12 +63,35 @@ pub struct Finished {
     pub index: Index,
     /// The output directory name (the capture's SHA-256, plus settings).
     pub dir_name: String,
+    /// The application facts, read from `facts.jsonl` on first use.
+    facts: std::sync::OnceLock<Vec<SessionFacts>>,
 }
 
 impl Finished {
+    fn new(dir: PathBuf, index: Index, dir_name: String) -> Finished {
+        Finished {
+            dir,
+            index,
+            dir_name,
+            facts: std::sync::OnceLock::new(),
+        }
+    }
+
     /// The sessions.
     pub fn sessions(&self) -> &[SessionEntry] {
         &self.index.sessions
+    }
+
+    /// The application facts of the sessions that had any (empty when the capture was split
+    /// without facts).
+    pub fn facts(&self) -> &[SessionFacts] {
+        self.facts
+            .get_or_init(|| read_facts(&self.dir).unwrap_or_default())
+    }
+
+    /// The index entry of a session by number.
+    pub fn session(&self, number: u64) -> Option<&SessionEntry> {
+        self.index.sessions.get(usize::try_from(number).ok()?)
     }
 }
 
@@ -246,11 +270,7 @@ impl CaptureStore {
             if is_dir_name(name) && dir.join(INDEX_FILE).is_file() {
                 if let Ok(index) = read_index(&dir) {
                     tracing::info!(capture = %path.display(), dir = %dir.display(), "answered from index");
-                    return Ok(Arc::new(Finished {
-                        dir,
-                        index,
-                        dir_name: name.to_string(),
-                    }));
+                    return Ok(Arc::new(Finished::new(dir, index, name.to_string())));
                 }
             }
         }
@@ -278,11 +298,7 @@ impl CaptureStore {
             }
         }
         let index = read_index(&outcome.dir)?;
-        Ok(Arc::new(Finished {
-            dir: outcome.dir,
-            index,
-            dir_name,
-        }))
+        Ok(Arc::new(Finished::new(outcome.dir, index, dir_name)))
     }
 
     /// The on-disk path of a session file for the download route, only when it is a file

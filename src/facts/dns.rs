@@ -879,6 +879,53 @@ mod tests {
     }
 
     #[test]
+    fn parses_every_port_53_payload_the_decoder_finds_as_tshark_does() {
+        use crate::capture::decode::{decode, Layer, Transport};
+        use crate::capture::reader::CaptureReader;
+        // (capture, expected values, frames whose DNS is quoted inside an ICMP error, which
+        // the decoder rightly keys as ICMP).
+        let captures = [
+            (
+                "zeek__wikipedia.pcap",
+                include_str!("../../tests/data/facts/dns_wikipedia.tsv"),
+                &[][..],
+            ),
+            (
+                "wireshark__communityid.pcap",
+                include_str!("../../tests/data/facts/dns_communityid.tsv"),
+                &[41][..],
+            ),
+        ];
+        for (capture, tsv, in_icmp) in captures {
+            let expected: Vec<(u64, Vec<u8>)> = tsv
+                .lines()
+                .map(|l| l.split('\t').collect::<Vec<_>>())
+                .filter(|c| c.get(1) == Some(&"msg"))
+                .map(|c| (c[0].parse().expect("frame"), hex(c[2])))
+                .filter(|(frame, _)| !in_icmp.contains(frame))
+                .collect();
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data")
+                .join(capture);
+            let mut reader = CaptureReader::open(&path, &Default::default()).expect("open");
+            let mut found = Vec::new();
+            while let Some((rec, interfaces, _)) = reader.next_with_context() {
+                let link = interfaces[usize::try_from(rec.interface).expect("idx")].link_type;
+                let Layer::Ip(ip) = decode(link, rec.data).layer else {
+                    continue;
+                };
+                if let Transport::Udp { src_port, dst_port } = ip.transport {
+                    if src_port == 53 || dst_port == 53 {
+                        assert!(parse_dns(ip.payload).is_some(), "{capture} {}", rec.index);
+                        found.push((rec.index + 1, ip.payload.to_vec()));
+                    }
+                }
+            }
+            assert_eq!(found, expected, "{capture}");
+        }
+    }
+
+    #[test]
     fn parses_a_response_from_real_bytes() {
         // wireshark__dns+icmp.pcapng.gz frame 25, the UDP payload.
         let msg = [

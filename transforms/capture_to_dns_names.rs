@@ -1,9 +1,8 @@
 //! Capture → the DNS names its clients asked for, with how often and by whom.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::pivot::{capped, provenance, short_list};
 use super::{capture_path, Context, Meta, Transform, TransformError};
+use crate::facts::pivots::dns_names;
 use crate::maltego::entity;
 use crate::maltego::response::{Entity, Response};
 
@@ -12,7 +11,7 @@ pub static TRANSFORM: Transform = Transform {
     meta: Meta {
         name: "capture-to-dns-names",
         display_name: "To DNS Names Queried [packetpivot]",
-        description: "Returns every DNS name the capture's clients queried (DNS, mDNS, LLMNR), most queried first, with the query count and the clients that asked.",
+        description: "Returns every DNS name the capture's clients queried (DNS, mDNS, LLMNR), most queried first, with the query count, the clients that asked and the addresses the answers gave.",
         input: entity::CAPTURE,
         outputs: &[entity::DNS_NAME],
         settings: &[],
@@ -22,35 +21,16 @@ pub static TRANSFORM: Transform = Transform {
 
 fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     let finished = ctx.store.split(&capture_path(ctx.request)?)?;
-    let mut names: BTreeMap<String, (u64, BTreeSet<String>)> = BTreeMap::new();
-    for f in finished.facts() {
-        let client = finished
-            .session(f.session)
-            .and_then(|s| s.client.address.clone())
-            .unwrap_or_default();
-        for m in f.dns.iter().filter(|m| !m.response) {
-            for q in &m.questions {
-                let e = names.entry(q.name.clone()).or_default();
-                e.0 += 1;
-                if !client.is_empty() {
-                    e.1.insert(client.clone());
-                }
-            }
-        }
-    }
-    let mut list: Vec<(String, (u64, BTreeSet<String>))> = names.into_iter().collect();
-    list.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
-    let entities = list
+    let entities = dns_names(finished.sessions(), finished.facts())
         .into_iter()
-        .map(|(name, (count, clients))| {
-            let mut e = Entity::new(entity::DNS_NAME, name);
-            e.field("dns.queries", "Queries", count.to_string()).field(
-                "dns.clients",
-                "Clients",
-                short_list(&clients, 8),
-            );
+        .map(|n| {
+            let mut e = Entity::new(entity::DNS_NAME, n.name);
+            e.field("dns.queries", "Queries", n.queries.to_string())
+                .field("dns.clients", "Clients", short_list(&n.clients, 8))
+                .field("dns.addresses", "Resolved to", short_list(&n.addresses, 8));
+            e.fields.retain(|f| !f.value.is_empty());
             provenance(&mut e, &finished);
-            e.link.label = Some(format!("{count} queries"));
+            e.link.label = Some(format!("{} queries", n.queries));
             e
         })
         .collect();

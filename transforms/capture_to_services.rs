@@ -1,9 +1,8 @@
 //! Capture → the services its sessions used (`maltego.Service`).
 
-use std::collections::BTreeMap;
-
 use super::pivot::{capped, provenance};
 use super::{capture_path, Context, Meta, Transform, TransformError};
+use crate::facts::pivots::services;
 use crate::maltego::entity;
 use crate::maltego::response::{Entity, Response};
 
@@ -22,31 +21,21 @@ pub static TRANSFORM: Transform = Transform {
 
 fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     let finished = ctx.store.split(&capture_path(ctx.request)?)?;
-    // (server port, transport, service name) -> sessions
-    let mut services: BTreeMap<(u16, String, String), u64> = BTreeMap::new();
-    for f in finished.facts() {
-        let (Some(name), Some(s)) = (&f.service, finished.session(f.session)) else {
-            continue;
-        };
-        let Some(port) = s.server.port else {
-            continue;
-        };
-        *services
-            .entry((port, s.protocol.clone(), name.clone()))
-            .or_default() += 1;
-    }
-    let mut list: Vec<((u16, String, String), u64)> = services.into_iter().collect();
-    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let entities = list
+    let entities = services(finished.sessions(), finished.facts())
         .into_iter()
-        .map(|((port, transport, name), sessions)| {
-            let mut e = Entity::new(entity::SERVICE, format!("{port}/{transport} ({name})"));
-            e.strict_field("port.number", "Port", port.to_string())
-                .field("service.transport", "Transport", transport)
-                .field("properties.service", "Service", name)
-                .field("service.sessions", "Sessions", sessions.to_string());
+        .map(|s| {
+            let n = s.sessions.len();
+            let mut e = Entity::new(
+                entity::SERVICE,
+                format!("{}/{} ({})", s.port, s.transport, s.name),
+            );
+            e.strict_field("port.number", "Port", s.port.to_string())
+                .field("service.transport", "Transport", s.transport)
+                .field("properties.service", "Service", s.name)
+                .field("service.source", "Named from", s.source)
+                .field("service.sessions", "Sessions", n.to_string());
             provenance(&mut e, &finished);
-            e.link.label = Some(format!("{sessions} sessions"));
+            e.link.label = Some(format!("{n} sessions"));
             e
         })
         .collect();

@@ -1,9 +1,8 @@
 //! Capture → the TLS server names (SNI) its clients asked for.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::pivot::{capped, provenance, short_list};
 use super::{capture_path, Context, Meta, Transform, TransformError};
+use crate::facts::pivots::tls_names;
 use crate::maltego::entity;
 use crate::maltego::response::{Entity, Response};
 
@@ -20,39 +19,17 @@ pub static TRANSFORM: Transform = Transform {
     run,
 };
 
-#[derive(Default)]
-struct Name {
-    sessions: u64,
-    ja3: BTreeSet<String>,
-    ja4: BTreeSet<String>,
-}
-
 fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     let finished = ctx.store.split(&capture_path(ctx.request)?)?;
-    let mut names: BTreeMap<String, Name> = BTreeMap::new();
-    for f in finished.facts() {
-        let Some(hello) = f.tls_client.as_ref().and_then(|t| t.client_hello.as_ref()) else {
-            continue;
-        };
-        let Some(sni) = hello.sni.clone() else {
-            continue;
-        };
-        let n = names.entry(sni).or_default();
-        n.sessions += 1;
-        n.ja3.insert(hello.ja3_hash.clone());
-        n.ja4.insert(hello.ja4.clone());
-    }
-    let mut list: Vec<(String, Name)> = names.into_iter().collect();
-    list.sort_by(|a, b| b.1.sessions.cmp(&a.1.sessions).then(a.0.cmp(&b.0)));
-    let entities = list
+    let entities = tls_names(finished.facts())
         .into_iter()
-        .map(|(name, n)| {
-            let mut e = Entity::new(entity::DNS_NAME, name);
-            e.field("tls.sessions", "TLS sessions", n.sessions.to_string())
+        .map(|n| {
+            let mut e = Entity::new(entity::DNS_NAME, n.name);
+            e.field("tls.sessions", "TLS sessions", n.sessions.len().to_string())
                 .field("tls.ja3", "JA3", short_list(&n.ja3, 4))
                 .field("tls.ja4", "JA4", short_list(&n.ja4, 4));
             provenance(&mut e, &finished);
-            e.link.label = Some(format!("SNI · {} sessions", n.sessions));
+            e.link.label = Some(format!("SNI · {} sessions", n.sessions.len()));
             e
         })
         .collect();

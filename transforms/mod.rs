@@ -13,9 +13,11 @@ mod capture_to_dns_names;
 mod capture_to_http_hosts;
 mod capture_to_info;
 mod capture_to_ips;
+mod capture_to_macs;
 mod capture_to_services;
 mod capture_to_sessions;
 mod capture_to_tls_names;
+mod capture_to_urls;
 mod dns_name_to_sessions;
 mod ip_to_sessions;
 mod session_to_ips;
@@ -152,8 +154,10 @@ pub static TRANSFORMS: &[&Transform] = &[
     &session_to_ips::TRANSFORM,
     &session_to_ports::TRANSFORM,
     &capture_to_ips::TRANSFORM,
+    &capture_to_macs::TRANSFORM,
     &capture_to_dns_names::TRANSFORM,
     &capture_to_http_hosts::TRANSFORM,
+    &capture_to_urls::TRANSFORM,
     &capture_to_tls_names::TRANSFORM,
     &capture_to_services::TRANSFORM,
     &ip_to_sessions::TRANSFORM,

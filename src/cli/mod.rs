@@ -8,6 +8,7 @@ mod export;
 mod info;
 mod list;
 mod local;
+mod pivot;
 mod progress;
 mod serve;
 mod sessions;
@@ -63,6 +64,22 @@ pub enum Command {
         after_help = "Example:\n  packetpivot info tests/data/zeek__wikipedia.pcap\n  packetpivot info capture.pcap.gz --json"
     )]
     Info(info::InfoArgs),
+    /// The capture's IP addresses (talkers): packets, bytes, sessions, roles, MACs.
+    #[command(
+        after_help = "Example:\n  packetpivot hosts tests/data/zeek__wikipedia.pcap\n  packetpivot hosts capture.pcap --csv > talkers.csv"
+    )]
+    Hosts(pivot::PivotArgs),
+    /// The names in the capture: DNS names queried, TLS server names (SNI), HTTP hosts.
+    #[command(
+        after_help = "Example:\n  packetpivot names tests/data/zeek__wikipedia.pcap\n  packetpivot names capture.pcap --json"
+    )]
+    Names(pivot::PivotArgs),
+    /// The services the capture's sessions used (from the payload, else the IANA port name).
+    #[command(after_help = "Example:\n  packetpivot services tests/data/zeek__ssh.pcap")]
+    Services(pivot::PivotArgs),
+    /// The capture's MAC addresses, with vendors and the IP addresses behind them.
+    #[command(after_help = "Example:\n  packetpivot macs tests/data/zeek__wikipedia.pcap")]
+    Macs(pivot::PivotArgs),
     /// Run the Maltego transform server (TRX protocol over HTTP).
     #[command(
         after_help = "Example:\n  packetpivot serve --capture-root /evidence --data-dir /var/lib/packetpivot\n  curl -H 'Content-Type: text/xml' --data-binary @request.xml http://127.0.0.1:8080/run/capture-to-sessions"
@@ -175,6 +192,10 @@ pub fn run(cli: Cli) -> i32 {
         Command::Local(a) => local::run(&a),
         Command::Transforms(a) => list::run(&a),
         Command::Export(a) => export::run(&a),
+        Command::Hosts(a) => pivot::run(pivot::Pivot::Hosts, &a),
+        Command::Names(a) => pivot::run(pivot::Pivot::Names, &a),
+        Command::Services(a) => pivot::run(pivot::Pivot::Services, &a),
+        Command::Macs(a) => pivot::run(pivot::Pivot::Macs, &a),
     };
     match result {
         Ok(code) => code,

@@ -130,7 +130,8 @@ fn table(listing: &Listing, out: &mut super::Output) -> Result<(), Failure> {
     ))
 }
 
-fn csv_field(s: &str) -> String {
+/// Quotes a CSV field when it needs it (RFC 4180).
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -8,5 +8,6 @@
 pub mod collect;
 pub mod dns;
 pub mod http;
+pub mod pivots;
 pub mod reference;
 pub mod tls;

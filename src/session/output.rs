@@ -133,17 +133,21 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SplitEr
 /// Reads a finished directory's `facts.jsonl`: one session's facts per line, in the order
 /// sessions were concluded.
 pub fn read_facts(dir: &Path) -> Result<Vec<SessionFacts>, SplitError> {
-    use std::io::BufRead;
     let path = dir.join(FACTS_FILE);
     let file = fs::File::open(&path).map_err(out_err(&path, "cannot read facts"))?;
+    parse_facts(file, &path)
+}
+
+fn parse_facts(file: fs::File, path: &Path) -> Result<Vec<SessionFacts>, SplitError> {
+    use std::io::BufRead;
     let mut out = Vec::new();
     for (n, line) in io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(out_err(&path, "cannot read facts"))?;
+        let line = line.map_err(out_err(path, "cannot read facts"))?;
         if line.trim().is_empty() {
             continue;
         }
         let f = serde_json::from_str(&line).map_err(|e| SplitError::CorruptOutput {
-            path: path.clone(),
+            path: path.to_path_buf(),
             reason: format!("line {}: {e}", n + 1),
         })?;
         out.push(f);
@@ -299,6 +303,45 @@ pub fn list_sessions(
         interfaces: reader.interfaces().to_vec(),
         extension: Encoder::extension(reader.format()),
     })
+}
+
+/// Lists the sessions of a capture with their application facts, writing no session file
+/// (the facts pass through an anonymous temporary file).
+pub fn list_with_facts(
+    capture: &Path,
+    options: &SplitOptions,
+    progress: Arc<AtomicU64>,
+) -> Result<(Listing, Vec<SessionFacts>), SplitError> {
+    use std::io::Seek;
+    let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
+    let hashes_thread = {
+        let path = capture.to_path_buf();
+        std::thread::spawn(move || {
+            hash::sha256_file(&path).and_then(|sha| hash::legacy_hashes(&path, sha))
+        })
+    };
+    let scratch = Path::new("(temporary facts file)");
+    let mut tmp = tempfile::tempfile().map_err(out_err(scratch, "cannot create"))?;
+    let writer = tmp.try_clone().map_err(out_err(scratch, "cannot create"))?;
+    let mut sink = FactsSink::new(NullSink, Box::new(io::BufWriter::new(writer)));
+    let result = match splitter::split(&mut reader, options, &mut sink) {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    sink.finish().map_err(out_err(scratch, "cannot write"))?;
+    tmp.rewind().map_err(out_err(scratch, "cannot read"))?;
+    let session_facts = parse_facts(tmp, scratch)?;
+    let hashes = join_hashes(hashes_thread, capture)?;
+    let head = index::build_head(&facts(capture, &reader, hashes, options), &result);
+    Ok((
+        Listing {
+            head,
+            sessions: result.sessions,
+            interfaces: reader.interfaces().to_vec(),
+            extension: Encoder::extension(reader.format()),
+        },
+        session_facts,
+    ))
 }
 
 fn facts<'a>(

@@ -1,0 +1,358 @@
+//! The pivots an analyst asks of a capture, computed from its session index and facts: the
+//! talkers, the DNS names queried, the HTTP hosts, the TLS server names, the services and the
+//! MAC addresses. The CLI prints them and the transforms turn them into entities, so both
+//! give the same answers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::collect::SessionFacts;
+use super::dns::DnsData;
+use crate::session::index::SessionEntry;
+
+/// One IP address and what it did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Talker {
+    /// The address.
+    pub address: String,
+    /// Private, loopback, link-local or unique-local.
+    pub internal: bool,
+    /// Packets of its sessions.
+    pub packets: u64,
+    /// Wire bytes of its sessions.
+    pub bytes: u64,
+    /// Sessions it took part in.
+    pub sessions: u64,
+    /// Sessions it initiated.
+    pub as_client: u64,
+    /// Sessions it answered.
+    pub as_server: u64,
+    /// MAC addresses seen with it.
+    pub macs: BTreeSet<String>,
+}
+
+/// A DNS name the capture's clients asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct QueriedName {
+    /// The name, as queried.
+    pub name: String,
+    /// DNS queries for it.
+    pub queries: u64,
+    /// Clients that asked.
+    pub clients: BTreeSet<String>,
+    /// Addresses the answers gave for it (A/AAAA in the Answer section).
+    pub addresses: BTreeSet<String>,
+    /// Sessions that mention it (queries and answers).
+    pub sessions: BTreeSet<u64>,
+}
+
+/// An HTTP host the capture's clients asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HttpHost {
+    /// The Host header.
+    pub host: String,
+    /// Requests.
+    pub requests: u64,
+    /// URLs requested (`http://host/uri`).
+    pub urls: BTreeSet<String>,
+    /// User agents.
+    pub user_agents: BTreeSet<String>,
+    /// Clients.
+    pub clients: BTreeSet<String>,
+    /// Sessions.
+    pub sessions: BTreeSet<u64>,
+}
+
+/// A TLS server name (SNI).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TlsName {
+    /// The server name.
+    pub name: String,
+    /// JA3 hashes of the ClientHellos.
+    pub ja3: BTreeSet<String>,
+    /// JA4 fingerprints.
+    pub ja4: BTreeSet<String>,
+    /// Sessions.
+    pub sessions: BTreeSet<u64>,
+}
+
+/// A service: server port, transport and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Service {
+    /// Server port.
+    pub port: u16,
+    /// `tcp` or `udp`.
+    pub transport: String,
+    /// Its name (from the payload where recognisable, else the IANA registry).
+    pub name: String,
+    /// Where the name came from: `payload` or `port`.
+    pub source: String,
+    /// Sessions.
+    pub sessions: BTreeSet<u64>,
+}
+
+/// A MAC address and the IP addresses seen behind it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MacEntry {
+    /// The address (`aa:bb:cc:dd:ee:ff`).
+    pub mac: String,
+    /// Vendor from the IEEE registry.
+    pub vendor: Option<String>,
+    /// IP addresses seen with it.
+    pub ips: BTreeSet<String>,
+    /// Sessions it took part in.
+    pub sessions: u64,
+}
+
+/// Private, loopback, link-local or unique-local.
+pub fn is_internal(a: &IpAddr) -> bool {
+    match a {
+        IpAddr::V4(v) => {
+            v.is_private() || v.is_loopback() || v.is_link_local() || v.is_unspecified()
+        }
+        IpAddr::V6(v) => {
+            let first = v.segments().first().copied().unwrap_or(0);
+            v.is_loopback()
+                || v.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+fn client_of(sessions: &[SessionEntry], n: u64) -> Option<String> {
+    sessions
+        .get(usize::try_from(n).ok()?)
+        .and_then(|s| s.client.address.clone())
+}
+
+/// Every IP address, busiest (bytes) first.
+pub fn talkers(sessions: &[SessionEntry]) -> Vec<Talker> {
+    let mut map: BTreeMap<IpAddr, Talker> = BTreeMap::new();
+    for s in sessions {
+        for (peer, client) in [(&s.client, true), (&s.server, false)] {
+            let Some(addr) = peer
+                .address
+                .as_deref()
+                .and_then(|a| a.parse::<IpAddr>().ok())
+            else {
+                continue;
+            };
+            let t = map.entry(addr).or_insert_with(|| Talker {
+                address: addr.to_string(),
+                internal: is_internal(&addr),
+                ..Talker::default()
+            });
+            t.packets += s.packets.total;
+            t.bytes += s.bytes.total;
+            t.sessions += 1;
+            if client {
+                t.as_client += 1;
+            } else {
+                t.as_server += 1;
+            }
+            if let Some(m) = &peer.mac {
+                t.macs.insert(m.clone());
+            }
+        }
+    }
+    let mut list: Vec<Talker> = map.into_values().collect();
+    list.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.address.cmp(&b.address)));
+    list
+}
+
+/// Every DNS name queried, most queried first.
+pub fn dns_names(sessions: &[SessionEntry], facts: &[SessionFacts]) -> Vec<QueriedName> {
+    let mut map: BTreeMap<String, QueriedName> = BTreeMap::new();
+    for f in facts {
+        for m in &f.dns {
+            for q in &m.questions {
+                let e = map.entry(q.name.clone()).or_insert_with(|| QueriedName {
+                    name: q.name.clone(),
+                    ..QueriedName::default()
+                });
+                e.sessions.insert(f.session);
+                if !m.response {
+                    e.queries += 1;
+                    if let Some(c) = client_of(sessions, f.session) {
+                        e.clients.insert(c);
+                    }
+                }
+            }
+            if m.response {
+                for r in &m.answers {
+                    let addr = match &r.data {
+                        DnsData::A(a) => a.to_string(),
+                        DnsData::Aaaa(a) => a.to_string(),
+                        _ => continue,
+                    };
+                    // An answer belongs to the name asked (CNAME chains end at it).
+                    for q in &m.questions {
+                        if let Some(e) = map.get_mut(&q.name) {
+                            e.addresses.insert(addr.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut list: Vec<QueriedName> = map.into_values().filter(|n| n.queries > 0).collect();
+    list.sort_by(|a, b| b.queries.cmp(&a.queries).then(a.name.cmp(&b.name)));
+    list
+}
+
+/// Every HTTP host, most requested first.
+pub fn http_hosts(sessions: &[SessionEntry], facts: &[SessionFacts]) -> Vec<HttpHost> {
+    let mut map: BTreeMap<String, HttpHost> = BTreeMap::new();
+    for f in facts {
+        for r in &f.http_requests {
+            let Some(host) = r.host.clone().filter(|h| !h.is_empty()) else {
+                continue;
+            };
+            let h = map.entry(host.clone()).or_insert_with(|| HttpHost {
+                host: host.clone(),
+                ..HttpHost::default()
+            });
+            h.requests += 1;
+            h.sessions.insert(f.session);
+            let url = if r.uri.starts_with("http://") || r.uri.starts_with("https://") {
+                r.uri.clone()
+            } else {
+                format!("http://{host}{}", r.uri)
+            };
+            h.urls.insert(url);
+            if let Some(ua) = &r.user_agent {
+                h.user_agents.insert(ua.clone());
+            }
+            if let Some(c) = client_of(sessions, f.session) {
+                h.clients.insert(c);
+            }
+        }
+    }
+    let mut list: Vec<HttpHost> = map.into_values().collect();
+    list.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.host.cmp(&b.host)));
+    list
+}
+
+/// Every TLS server name, most sessions first.
+pub fn tls_names(facts: &[SessionFacts]) -> Vec<TlsName> {
+    let mut map: BTreeMap<String, TlsName> = BTreeMap::new();
+    for f in facts {
+        let Some(hello) = f.tls_client.as_ref().and_then(|t| t.client_hello.as_ref()) else {
+            continue;
+        };
+        let Some(sni) = hello.sni.clone() else {
+            continue;
+        };
+        let n = map.entry(sni.clone()).or_insert_with(|| TlsName {
+            name: sni,
+            ..TlsName::default()
+        });
+        n.sessions.insert(f.session);
+        n.ja3.insert(hello.ja3_hash.clone());
+        n.ja4.insert(hello.ja4.clone());
+    }
+    let mut list: Vec<TlsName> = map.into_values().collect();
+    list.sort_by(|a, b| {
+        b.sessions
+            .len()
+            .cmp(&a.sessions.len())
+            .then(a.name.cmp(&b.name))
+    });
+    list
+}
+
+/// Every service, most sessions first.
+pub fn services(sessions: &[SessionEntry], facts: &[SessionFacts]) -> Vec<Service> {
+    let mut map: BTreeMap<(u16, String, String), Service> = BTreeMap::new();
+    for f in facts {
+        let Some(name) = &f.service else { continue };
+        let Some(s) = usize::try_from(f.session)
+            .ok()
+            .and_then(|i| sessions.get(i))
+        else {
+            continue;
+        };
+        let Some(port) = s.server.port else { continue };
+        let key = (port, s.protocol.clone(), name.clone());
+        let e = map.entry(key).or_insert_with(|| Service {
+            port,
+            transport: s.protocol.clone(),
+            name: name.clone(),
+            source: f.service_source.clone().unwrap_or_default(),
+            ..Service::default()
+        });
+        e.sessions.insert(f.session);
+    }
+    let mut list: Vec<Service> = map.into_values().collect();
+    list.sort_by(|a, b| {
+        b.sessions
+            .len()
+            .cmp(&a.sessions.len())
+            .then(a.port.cmp(&b.port))
+            .then(a.name.cmp(&b.name))
+    });
+    list
+}
+
+/// Every MAC address with the IP addresses seen behind it, most sessions first.
+pub fn macs(sessions: &[SessionEntry]) -> Vec<MacEntry> {
+    let mut map: BTreeMap<String, MacEntry> = BTreeMap::new();
+    for s in sessions {
+        for peer in [&s.client, &s.server] {
+            let Some(mac) = &peer.mac else { continue };
+            let e = map.entry(mac.clone()).or_insert_with(|| MacEntry {
+                mac: mac.clone(),
+                vendor: parse_mac(mac)
+                    .and_then(|m| super::reference::mac_vendor(&m))
+                    .map(str::to_string),
+                ..MacEntry::default()
+            });
+            e.sessions += 1;
+            if let Some(ip) = &peer.address {
+                e.ips.insert(ip.clone());
+            }
+        }
+    }
+    let mut list: Vec<MacEntry> = map.into_values().collect();
+    list.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.mac.cmp(&b.mac)));
+    list
+}
+
+/// Parses `aa:bb:cc:dd:ee:ff` (or `-` separated).
+pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut parts = text.split([':', '-']);
+    for slot in out.iter_mut() {
+        *slot = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_macs_and_internal_addresses() {
+        assert_eq!(
+            parse_mac("00:13:7f:be:8c:ff"),
+            Some([0, 0x13, 0x7f, 0xbe, 0x8c, 0xff])
+        );
+        assert_eq!(
+            parse_mac("00-13-7f-be-8c-ff"),
+            Some([0, 0x13, 0x7f, 0xbe, 0x8c, 0xff])
+        );
+        assert_eq!(parse_mac("00:13:7f"), None);
+        assert_eq!(parse_mac("00:13:7f:be:8c:ff:00"), None);
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        assert!(
+            is_internal(&ip("10.1.2.3"))
+                && is_internal(&ip("fe80::1"))
+                && is_internal(&ip("fd00::1"))
+        );
+        assert!(!is_internal(&ip("208.80.152.3")) && !is_internal(&ip("2001:db8::1")));
+    }
+}

@@ -1,10 +1,8 @@
 //! `packetpivot info`: what capinfos tells about a capture, plus its hashes.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 
-use super::progress::Progress;
+use super::progress::with_progress;
 use super::{human_bytes, print_out, warn_damage, Failure, EXIT_INPUT, EXIT_OK};
 use crate::capture::summary::{gather, CaptureInfo};
 use crate::capture::CaptureError;
@@ -31,17 +29,7 @@ fn input_failure(e: CaptureError) -> Failure {
 
 /// Runs `info`.
 pub fn run(args: &InfoArgs) -> Result<i32, Failure> {
-    let size = std::fs::metadata(&args.capture)
-        .map(|m| m.len())
-        .unwrap_or(0);
-    let counter = Arc::new(AtomicU64::new(0));
-    let progress = Progress::start(
-        format!("reading {}", args.capture.display()),
-        size,
-        counter.clone(),
-    );
-    let info = gather(&args.capture, counter);
-    progress.finish();
+    let info = with_progress("reading", &args.capture, |c| gather(&args.capture, c));
     let info = info.map_err(input_failure)?;
     if let Some(d) = &info.damage {
         warn_damage(&args.capture, d);

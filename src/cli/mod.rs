@@ -113,6 +113,11 @@ pub struct SplitSettings {
 }
 
 impl SplitSettings {
+    /// The split options, or a usage failure naming the bad setting.
+    fn split_options(&self) -> Result<SplitOptions, Failure> {
+        self.options().map_err(usage)
+    }
+
     fn options(&self) -> Result<SplitOptions, String> {
         let udp_idle_timeout_ns = match self.udp_idle_timeout {
             None => None,

@@ -2,13 +2,11 @@
 //! engine functions the transforms use (`facts::pivots`), so both give the same answers.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 
 use clap::Args;
 
-use super::progress::Progress;
-use super::{human_bytes, warn_damage, Failure, SplitSettings, EXIT_OK, EXIT_USAGE};
+use super::progress::with_progress;
+use super::{human_bytes, warn_damage, Failure, SplitSettings, EXIT_OK};
 use crate::facts::pivots;
 use crate::session::index::SessionEntry;
 use crate::session::output::list_with_facts;
@@ -48,22 +46,10 @@ fn join(set: &std::collections::BTreeSet<String>) -> String {
 
 /// Runs one pivot command.
 pub fn run(pivot: Pivot, args: &PivotArgs) -> Result<i32, Failure> {
-    let options = args.settings.options().map_err(|m| Failure {
-        message: m,
-        hint: None,
-        code: EXIT_USAGE,
-    })?;
-    let size = std::fs::metadata(&args.capture)
-        .map(|m| m.len())
-        .unwrap_or(0);
-    let counter = Arc::new(AtomicU64::new(0));
-    let progress = Progress::start(
-        format!("reading {}", args.capture.display()),
-        size,
-        counter.clone(),
-    );
-    let listed = list_with_facts(&args.capture, &options, counter);
-    progress.finish();
+    let options = args.settings.split_options()?;
+    let listed = with_progress("reading", &args.capture, |c| {
+        list_with_facts(&args.capture, &options, c)
+    });
     let (listing, facts) = listed?;
     if let Some(d) = &listing.head.capture.damage {
         warn_damage(&args.capture, d);

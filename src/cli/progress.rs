@@ -11,6 +11,25 @@ use std::time::{Duration, Instant};
 const SHOW_AFTER: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(100);
 
+/// Runs `work` on `capture` with a progress bar labelled `verb <capture>` (shown only on a
+/// terminal, after about a second), handing it the counter of file bytes read.
+pub fn with_progress<T>(
+    verb: &str,
+    capture: &std::path::Path,
+    work: impl FnOnce(Arc<AtomicU64>) -> T,
+) -> T {
+    let size = std::fs::metadata(capture).map(|m| m.len()).unwrap_or(0);
+    let counter = Arc::new(AtomicU64::new(0));
+    let progress = Progress::start(
+        format!("{verb} {}", capture.display()),
+        size,
+        counter.clone(),
+    );
+    let result = work(counter);
+    progress.finish();
+    result
+}
+
 /// A running progress display; dropping it (or calling `finish`) removes the bar.
 pub struct Progress {
     done: Arc<AtomicBool>,

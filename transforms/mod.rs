@@ -9,7 +9,9 @@ pub mod entities;
 pub mod pivot;
 pub mod store;
 
+mod capture_to_certificates;
 mod capture_to_dns_names;
+mod capture_to_fingerprints;
 mod capture_to_http_hosts;
 mod capture_to_info;
 mod capture_to_ips;
@@ -21,6 +23,7 @@ mod capture_to_urls;
 mod dns_name_to_sessions;
 mod ip_to_sessions;
 mod session_to_ips;
+mod session_to_pcap;
 mod session_to_ports;
 
 use crate::maltego::request::TransformRequest;
@@ -153,12 +156,15 @@ pub static TRANSFORMS: &[&Transform] = &[
     &capture_to_info::TRANSFORM,
     &session_to_ips::TRANSFORM,
     &session_to_ports::TRANSFORM,
+    &session_to_pcap::TRANSFORM,
     &capture_to_ips::TRANSFORM,
     &capture_to_macs::TRANSFORM,
     &capture_to_dns_names::TRANSFORM,
     &capture_to_http_hosts::TRANSFORM,
     &capture_to_urls::TRANSFORM,
     &capture_to_tls_names::TRANSFORM,
+    &capture_to_fingerprints::TRANSFORM,
+    &capture_to_certificates::TRANSFORM,
     &capture_to_services::TRANSFORM,
     &ip_to_sessions::TRANSFORM,
     &dns_name_to_sessions::TRANSFORM,

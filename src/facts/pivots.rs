@@ -106,6 +106,94 @@ pub struct MacEntry {
     pub sessions: u64,
 }
 
+/// A TLS fingerprint (JA3, JA3S or JA4) and where it was seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Fingerprint {
+    /// The hash or JA4 string.
+    pub value: String,
+    /// `ja3`, `ja3s` or `ja4`.
+    pub kind: String,
+    /// Server names (SNI) of the ClientHellos that had it.
+    pub names: BTreeSet<String>,
+    /// Sessions.
+    pub sessions: BTreeSet<u64>,
+}
+
+/// A server certificate and the sessions that presented it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CertificateSeen {
+    /// The certificate.
+    pub certificate: super::tls::Certificate,
+    /// Sessions.
+    pub sessions: BTreeSet<u64>,
+}
+
+/// Every JA3, JA3S and JA4 fingerprint, most sessions first.
+pub fn fingerprints(facts: &[SessionFacts]) -> Vec<Fingerprint> {
+    let mut map: BTreeMap<(String, String), Fingerprint> = BTreeMap::new();
+    let mut add = |kind: &str, value: &str, name: Option<&String>, session: u64| {
+        if value.is_empty() {
+            return;
+        }
+        let f = map
+            .entry((kind.to_string(), value.to_string()))
+            .or_insert_with(|| Fingerprint {
+                value: value.to_string(),
+                kind: kind.to_string(),
+                ..Fingerprint::default()
+            });
+        f.sessions.insert(session);
+        if let Some(n) = name {
+            f.names.insert(n.clone());
+        }
+    };
+    for f in facts {
+        if let Some(h) = f.tls_client.as_ref().and_then(|t| t.client_hello.as_ref()) {
+            add("ja3", &h.ja3_hash, h.sni.as_ref(), f.session);
+            add("ja4", &h.ja4, h.sni.as_ref(), f.session);
+        }
+        if let Some(h) = f.tls_server.as_ref().and_then(|t| t.server_hello.as_ref()) {
+            add("ja3s", &h.ja3s_hash, None, f.session);
+        }
+    }
+    let mut list: Vec<Fingerprint> = map.into_values().collect();
+    list.sort_by(|a, b| {
+        b.sessions
+            .len()
+            .cmp(&a.sessions.len())
+            .then(a.kind.cmp(&b.kind))
+            .then(a.value.cmp(&b.value))
+    });
+    list
+}
+
+/// Every server certificate (by SHA-256), most sessions first.
+pub fn certificates(facts: &[SessionFacts]) -> Vec<CertificateSeen> {
+    let mut map: BTreeMap<String, CertificateSeen> = BTreeMap::new();
+    for f in facts {
+        let Some(server) = &f.tls_server else {
+            continue;
+        };
+        for c in &server.certificates {
+            let e = map
+                .entry(c.sha256.clone())
+                .or_insert_with(|| CertificateSeen {
+                    certificate: c.clone(),
+                    ..CertificateSeen::default()
+                });
+            e.sessions.insert(f.session);
+        }
+    }
+    let mut list: Vec<CertificateSeen> = map.into_values().collect();
+    list.sort_by(|a, b| {
+        b.sessions
+            .len()
+            .cmp(&a.sessions.len())
+            .then(a.certificate.subject.cmp(&b.certificate.subject))
+    });
+    list
+}
+
 /// Private, loopback, link-local or unique-local.
 pub fn is_internal(a: &IpAddr) -> bool {
     match a {

@@ -127,9 +127,13 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     for s in chosen.iter().take(limit) {
         let path = finished.dir.join(&s.file);
         let url = ctx.store.download_url(&finished.dir_name, &s.file);
-        response
-            .entities
-            .push(session_entity(s, head, &path.display().to_string(), url));
+        response.entities.push(session_entity(
+            s,
+            head,
+            finished.facts_of(s.number),
+            &path.display().to_string(),
+            url,
+        ));
     }
     if total > limit {
         response.inform(format!(

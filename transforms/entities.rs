@@ -4,6 +4,7 @@
 //! merges two sessions: `TCP 10.0.0.5:51234 → 198.18.0.9:443 #42 @11d2ce14fcb8`. It is the
 //! same for the same capture on every run.
 
+use crate::facts::collect::SessionFacts;
 use crate::maltego::entity;
 use crate::maltego::response::{Entity, LinkStyle};
 use crate::session::index::{IndexHead, PeerEntry, SessionEntry};
@@ -89,6 +90,7 @@ pub fn thickness(bytes: u64) -> u8 {
 pub fn session_entity(
     s: &SessionEntry,
     head: &IndexHead,
+    facts: Option<&SessionFacts>,
     pcap_path: &str,
     download_url: Option<String>,
 ) -> Entity {
@@ -158,10 +160,39 @@ pub fn session_entity(
     if let Some(url) = download_url {
         e.field(prop::PCAP_URL, "Session pcap download URL", url);
     }
+    let seen = facts.map(Seen::of).unwrap_or_default();
+    e.field(
+        "service",
+        "Service",
+        seen.service.clone().unwrap_or_default(),
+    )
+    .field(
+        "tls.sni",
+        "TLS server name",
+        seen.sni.clone().unwrap_or_default(),
+    )
+    .field("tls.ja3", "JA3", seen.ja3.clone().unwrap_or_default())
+    .field("tls.ja4", "JA4", seen.ja4.clone().unwrap_or_default())
+    .field(
+        "http.host",
+        "HTTP host",
+        seen.http_host.clone().unwrap_or_default(),
+    )
+    .field(
+        "http.uri",
+        "HTTP URI",
+        seen.http_uri.clone().unwrap_or_default(),
+    )
+    .field(
+        "dns.query",
+        "DNS query",
+        seen.dns_query.clone().unwrap_or_default(),
+    );
     // Empty fields carry nothing; Maltego shows them as blank rows.
     e.fields.retain(|f| !f.value.is_empty());
+    let what = seen.headline().map(|h| format!(" {h}")).unwrap_or_default();
     e.link.label = Some(format!(
-        "{} · {} pkts · {}",
+        "{}{what} · {} pkts · {}",
         s.protocol.to_uppercase(),
         s.packets.total,
         human_bytes(s.bytes.total)
@@ -186,6 +217,46 @@ pub fn session_entity(
         ),
     ));
     e
+}
+
+/// The facts a session entity shows at a glance.
+#[derive(Debug, Default)]
+struct Seen {
+    service: Option<String>,
+    sni: Option<String>,
+    ja3: Option<String>,
+    ja4: Option<String>,
+    http_host: Option<String>,
+    http_uri: Option<String>,
+    dns_query: Option<String>,
+}
+
+impl Seen {
+    fn of(f: &SessionFacts) -> Seen {
+        let hello = f.tls_client.as_ref().and_then(|t| t.client_hello.as_ref());
+        let request = f.http_requests.first();
+        Seen {
+            service: f.service.clone(),
+            sni: hello.and_then(|h| h.sni.clone()),
+            ja3: hello.map(|h| h.ja3_hash.clone()),
+            ja4: hello.map(|h| h.ja4.clone()),
+            http_host: request.and_then(|r| r.host.clone()),
+            http_uri: request.map(|r| r.uri.clone()),
+            dns_query: f
+                .dns
+                .iter()
+                .find_map(|m| m.questions.first().map(|q| q.name.clone())),
+        }
+    }
+
+    /// What the link label names: the server name, host or query, else the service.
+    fn headline(&self) -> Option<String> {
+        self.sni
+            .clone()
+            .or_else(|| self.http_host.clone())
+            .or_else(|| self.dns_query.clone())
+            .or_else(|| self.service.clone())
+    }
 }
 
 /// The capture entity, enriched with its hashes and summary.

@@ -75,7 +75,13 @@ pub fn session_entities(
         .map(|s| {
             let path = finished.dir.join(&s.file);
             let url = ctx.store.download_url(&finished.dir_name, &s.file);
-            session_entity(s, &finished.index.head, &path.display().to_string(), url)
+            session_entity(
+                s,
+                &finished.index.head,
+                finished.facts_of(s.number),
+                &path.display().to_string(),
+                url,
+            )
         })
         .collect()
 }

@@ -85,8 +85,19 @@ impl Finished {
     /// The application facts of the sessions that had any (empty when the capture was split
     /// without facts).
     pub fn facts(&self) -> &[SessionFacts] {
-        self.facts
-            .get_or_init(|| read_facts(&self.dir).unwrap_or_default())
+        self.facts.get_or_init(|| {
+            let mut f = read_facts(&self.dir).unwrap_or_default();
+            f.sort_by_key(|x| x.session);
+            f
+        })
+    }
+
+    /// The facts of one session, if it had any.
+    pub fn facts_of(&self, number: u64) -> Option<&SessionFacts> {
+        let all = self.facts();
+        all.binary_search_by_key(&number, |f| f.session)
+            .ok()
+            .and_then(|i| all.get(i))
     }
 
     /// The index entry of a session by number.

@@ -249,14 +249,14 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
         layer: Layer::Undecodable,
     };
     let net = link_layer(link, frame, &mut d);
-    d.layer = network(net, &mut d, 0);
+    d.layer = network(net, 0);
     d
 }
 
-fn network<'a>(net: Net<'a>, d: &mut Decoded<'a>, depth: u8) -> Layer<'a> {
+fn network(net: Net<'_>, depth: u8) -> Layer<'_> {
     match net {
-        Net::Ipv4(p) => ipv4(p, d, depth),
-        Net::Ipv6(p) => ipv6(p, d, depth),
+        Net::Ipv4(p) => ipv4(p, depth),
+        Net::Ipv6(p) => ipv6(p, depth),
         Net::Link(proto) => Layer::Link(proto),
         Net::Undecodable => Layer::Undecodable,
     }
@@ -302,8 +302,8 @@ fn link_layer<'a>(link: LinkType, f: &'a [u8], d: &mut Decoded<'a>) -> Net<'a> {
                 None => Net::Undecodable,
             }
         }
-        LinkType::PPP | LinkType::PPP_HDLC => ppp(f, d, 0),
-        LinkType::PPP_ETHER => pppoe(f, d, 0),
+        LinkType::PPP | LinkType::PPP_HDLC => ppp(f),
+        LinkType::PPP_ETHER => pppoe(f),
         LinkType::LINUX_SLL => {
             // packet type(2) ARPHRD(2) address length(2) address(8) protocol(2)
             if be16(f, 4) == Some(6) {
@@ -383,7 +383,7 @@ fn ether_chain<'a>(mut et: u16, mut p: &'a [u8], d: &mut Decoded<'a>, depth: u8)
                 p = rest(p, 4);
             }
             ethertype::MPLS | ethertype::MPLS_MC => return mpls(p, d, depth),
-            ethertype::PPPOE_SESSION => return pppoe(p, d, depth),
+            ethertype::PPPOE_SESSION => return pppoe(p),
             len if len < 0x0600 => return llc(p, d, depth),
             other => return Net::Link(LinkProto::EtherType(other)),
         }
@@ -411,25 +411,25 @@ fn mpls<'a>(mut p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Net<'a> {
     Net::Link(LinkProto::EtherType(ethertype::MPLS))
 }
 
-fn pppoe<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Net<'a> {
+fn pppoe(p: &[u8]) -> Net<'_> {
     // version/type(1) code(1) session(2) length(2), then a PPP protocol field.
     if p.len() < 6 {
         return Net::Link(LinkProto::EtherType(ethertype::PPPOE_SESSION));
     }
-    ppp_protocol(rest(p, 6), d, depth)
+    ppp_protocol(rest(p, 6))
 }
 
-fn ppp<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Net<'a> {
+fn ppp(p: &[u8]) -> Net<'_> {
     // Address 0xff and control 0x03 are optional (address/control field compression).
     let p = if p.starts_with(&[0xff, 0x03]) {
         rest(p, 2)
     } else {
         p
     };
-    ppp_protocol(p, d, depth)
+    ppp_protocol(p)
 }
 
-fn ppp_protocol<'a>(p: &'a [u8], _d: &mut Decoded<'a>, _depth: u8) -> Net<'a> {
+fn ppp_protocol(p: &[u8]) -> Net<'_> {
     // A protocol field with an odd first byte is compressed to one byte (RFC 1661 6.5).
     let (proto, body) = match p.first() {
         Some(&b) if b & 1 == 1 => (u16::from(b), rest(p, 1)),
@@ -542,7 +542,7 @@ fn nflog(f: &[u8]) -> Net<'_> {
     Net::Undecodable
 }
 
-fn ipv4<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Layer<'a> {
+fn ipv4(p: &[u8], depth: u8) -> Layer<'_> {
     let Some(&vihl) = p.first() else {
         return Layer::Undecodable;
     };
@@ -598,10 +598,10 @@ fn ipv4<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Layer<'a> {
         ip.transport = Transport::Fragmented;
         return Layer::Ip(ip);
     }
-    Layer::Ip(transport(ip, payload, payload_len, d, depth))
+    Layer::Ip(transport(ip, payload, payload_len, depth))
 }
 
-fn ipv6<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Layer<'a> {
+fn ipv6(p: &[u8], depth: u8) -> Layer<'_> {
     let (Some(&v), Some(plen), Some(&next), Some(src), Some(dst)) =
         (p.first(), be16(p, 4), p.get(6), p.get(8..24), p.get(24..40))
     else {
@@ -682,7 +682,7 @@ fn ipv6<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Layer<'a> {
     ip.proto = proto;
     let payload = body.get(at..).unwrap_or_default();
     let payload_len = plen.saturating_sub(at);
-    Layer::Ip(transport(ip, payload, payload_len, d, depth))
+    Layer::Ip(transport(ip, payload, payload_len, depth))
 }
 
 /// Decodes the transport header of a whole (or reassembled) datagram, following tunnels.
@@ -691,7 +691,6 @@ pub fn transport<'a>(
     mut ip: IpLayer<'a>,
     payload: &'a [u8],
     reported_len: usize,
-    d: &mut Decoded<'a>,
     depth: u8,
 ) -> IpLayer<'a> {
     ip.transport = match ip.proto {
@@ -715,7 +714,7 @@ pub fn transport<'a>(
             _ => Transport::Other,
         },
         ipproto::GRE | ipproto::IPIP | ipproto::IPV6 if depth < MAX_DEPTH => {
-            if let Some(inner) = tunnel(ip.proto, payload, d, depth + 1) {
+            if let Some(inner) = tunnel(ip.proto, payload, depth + 1) {
                 return inner;
             }
             Transport::Other
@@ -727,7 +726,7 @@ pub fn transport<'a>(
 
 /// The inner IP layer of a tunnel, when it carries TCP, UDP or ICMP (else the tunnel itself
 /// is the session).
-fn tunnel<'a>(proto: u8, p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Option<IpLayer<'a>> {
+fn tunnel(proto: u8, p: &[u8], depth: u8) -> Option<IpLayer<'_>> {
     // The inner layers may set MAC/VLAN fields; only the outer ones describe the capture.
     let mut inner = Decoded {
         src_mac: None,
@@ -740,8 +739,7 @@ fn tunnel<'a>(proto: u8, p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Option<
         ipproto::IPV6 => Net::Ipv6(p),
         _ => gre(p, &mut inner, depth),
     };
-    let _ = d;
-    match network(net, &mut inner, depth) {
+    match network(net, depth) {
         Layer::Ip(ip) if ip.transport != Transport::Other => Some(ip),
         _ => None,
     }
@@ -781,7 +779,7 @@ fn gre<'a>(p: &'a [u8], d: &mut Decoded<'a>, depth: u8) -> Net<'a> {
             let sub = body.get(11).map(|b| b & 1 != 0).unwrap_or(false);
             ethernet(rest(body, if sub { 20 } else { 12 }), d, depth)
         }
-        ethertype::PPP => ppp(body, d, depth),
+        ethertype::PPP => ppp(body),
         other => Net::Link(LinkProto::EtherType(other)),
     }
 }

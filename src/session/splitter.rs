@@ -384,15 +384,9 @@ fn first_fragment_kind(
     len: u32,
     unreassembled: bool,
 ) -> PacketKind {
-    let mut scratch = Decoded {
-        src_mac: None,
-        dst_mac: None,
-        vlan: None,
-        layer: Layer::Undecodable,
-    };
     let mut whole = ip.clone();
     whole.fragment = None;
-    let inner = decode::transport(whole, data, len as usize, &mut scratch, 0);
+    let inner = decode::transport(whole, data, len as usize, 0);
     let mut kind = PacketKind::from_ip(&inner);
     if let PacketKind::Tcp { tcp, .. } = &mut kind {
         tcp.in_fragment = unreassembled;

@@ -338,3 +338,64 @@ async fn finds_fingerprints_certificates_and_session_pcaps() {
     assert!(std::path::Path::new(path).is_file(), "{path}");
     assert!(path.ends_with(&file[0].value));
 }
+
+#[actix_web::test]
+async fn pivots_from_addresses_macs_and_ports() {
+    let mut s = setup(&["zeek__wikipedia.pcap"]);
+    let app = atest::init_service(
+        App::new()
+            .app_data(web::Data::new(s.cfg.take().expect("cfg")))
+            .configure(server::configure),
+    )
+    .await;
+    let ips = run!(
+        &app,
+        "capture-to-ips",
+        "packetpivot.Capture",
+        "zeek__wikipedia.pcap",
+        &[]
+    );
+    let server = ips
+        .iter()
+        .find(|g| g.value == "208.80.152.3")
+        .expect("talker");
+    let macs = run!(
+        &app,
+        "ip-to-macs",
+        "maltego.IPv4Address",
+        &server.value,
+        &provenance(server)
+    );
+    // tshark: eth.src of frames with ip.src==208.80.152.3 is 00:13:7f:be:8c:ff (the router).
+    assert_eq!(values(&macs), set(&["00:13:7f:be:8c:ff"]));
+    let names = run!(
+        &app,
+        "ip-to-dns-names",
+        "maltego.IPv4Address",
+        &server.value,
+        &provenance(server)
+    );
+    // tshark: the Answer sections give 208.80.152.3 for upload.wikimedia.org.
+    assert_eq!(values(&names), set(&["upload.wikimedia.org"]));
+    let behind = run!(
+        &app,
+        "mac-to-ips",
+        "maltego.MacAddress",
+        &macs[0].value,
+        &provenance(&macs[0])
+    );
+    assert!(values(&behind).contains("208.80.152.3") && values(&behind).contains("141.142.2.2"));
+    let web = run!(
+        &app,
+        "port-to-sessions",
+        "maltego.Port",
+        "80",
+        &provenance(server)
+    );
+    // tshark: 10 TCP streams to port 80.
+    assert_eq!(web.len(), 10);
+    assert!(web.iter().all(|g| g.value.ends_with(&format!(
+        "@{}",
+        &server.field("capture.sha256").unwrap_or_default()[..12]
+    ))));
+}

@@ -21,7 +21,11 @@ mod capture_to_sessions;
 mod capture_to_tls_names;
 mod capture_to_urls;
 mod dns_name_to_sessions;
+mod ip_to_dns_names;
+mod ip_to_macs;
 mod ip_to_sessions;
+mod mac_to_ips;
+mod port_to_sessions;
 mod session_to_ips;
 mod session_to_pcap;
 mod session_to_ports;
@@ -167,7 +171,11 @@ pub static TRANSFORMS: &[&Transform] = &[
     &capture_to_certificates::TRANSFORM,
     &capture_to_services::TRANSFORM,
     &ip_to_sessions::TRANSFORM,
+    &ip_to_macs::TRANSFORM,
+    &ip_to_dns_names::TRANSFORM,
+    &mac_to_ips::TRANSFORM,
     &dns_name_to_sessions::TRANSFORM,
+    &port_to_sessions::TRANSFORM,
 ];
 
 /// The registry as the configuration export sees it.

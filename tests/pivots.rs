@@ -108,6 +108,18 @@ fn parse(body: &str) -> Vec<Got> {
         .collect()
 }
 
+/// The in-process server for a setup (its config is taken once).
+macro_rules! app {
+    ($s:expr) => {
+        atest::init_service(
+            App::new()
+                .app_data(web::Data::new($s.cfg.take().expect("cfg")))
+                .configure(server::configure),
+        )
+        .await
+    };
+}
+
 macro_rules! run {
     ($app:expr, $transform:expr, $kind:expr, $value:expr, $fields:expr) => {{
         let body = request($kind, $value, $fields);
@@ -139,12 +151,7 @@ fn provenance(g: &Got) -> Vec<(String, String)> {
 #[actix_web::test]
 async fn chains_capture_dns_name_and_its_sessions() {
     let mut s = setup(&["zeek__wikipedia.pcap"]);
-    let app = atest::init_service(
-        App::new()
-            .app_data(web::Data::new(s.cfg.take().expect("cfg")))
-            .configure(server::configure),
-    )
-    .await;
+    let app = app!(s);
     let names = run!(
         &app,
         "capture-to-dns-names",
@@ -242,12 +249,7 @@ async fn chains_capture_dns_name_and_its_sessions() {
 #[actix_web::test]
 async fn finds_tls_names_and_services() {
     let mut s = setup(&["zeek__openjdk-25.0.2-zeek.org.pcap", "zeek__ssh.pcap"]);
-    let app = atest::init_service(
-        App::new()
-            .app_data(web::Data::new(s.cfg.take().expect("cfg")))
-            .configure(server::configure),
-    )
-    .await;
+    let app = app!(s);
     let names = run!(
         &app,
         "capture-to-tls-names",
@@ -281,12 +283,7 @@ async fn finds_fingerprints_certificates_and_session_pcaps() {
         "zeek__openjdk-25.0.2-zeek.org.pcap",
         "wireshark__tls12-dsb.pcapng",
     ]);
-    let app = atest::init_service(
-        App::new()
-            .app_data(web::Data::new(s.cfg.take().expect("cfg")))
-            .configure(server::configure),
-    )
-    .await;
+    let app = app!(s);
     let prints = run!(
         &app,
         "capture-to-fingerprints",
@@ -342,12 +339,7 @@ async fn finds_fingerprints_certificates_and_session_pcaps() {
 #[actix_web::test]
 async fn pivots_from_addresses_macs_and_ports() {
     let mut s = setup(&["zeek__wikipedia.pcap"]);
-    let app = atest::init_service(
-        App::new()
-            .app_data(web::Data::new(s.cfg.take().expect("cfg")))
-            .configure(server::configure),
-    )
-    .await;
+    let app = app!(s);
     let ips = run!(
         &app,
         "capture-to-ips",

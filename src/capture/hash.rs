@@ -57,6 +57,23 @@ pub fn legacy_hashes(path: &Path, sha256: String) -> io::Result<FileHashes> {
     })
 }
 
+/// All three digests in one read of the file (when no SHA-256 is needed beforehand).
+pub fn all_hashes(path: &Path) -> io::Result<FileHashes> {
+    let mut md5 = Md5::new();
+    let mut sha1 = Sha1::new();
+    let mut sha256 = Sha256::new();
+    for_each_chunk(path, |c| {
+        md5.update(c);
+        sha1.update(c);
+        sha256.update(c);
+    })?;
+    Ok(FileHashes {
+        md5: hex::encode(md5.finalize()),
+        sha1: hex::encode(sha1.finalize()),
+        sha256: hex::encode(sha256.finalize()),
+    })
+}
+
 /// SHA-256 of bytes.
 pub fn sha256_bytes(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))

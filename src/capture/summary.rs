@@ -57,7 +57,7 @@ pub fn gather(path: &Path, progress: Arc<AtomicU64>) -> Result<CaptureInfo, Capt
     let mut reader = CaptureReader::open_with_progress(path, &Limits::default(), progress)?;
     let hashes = {
         let p = path.to_path_buf();
-        std::thread::spawn(move || hash::sha256_file(&p).and_then(|s| hash::legacy_hashes(&p, s)))
+        std::thread::spawn(move || hash::all_hashes(&p))
     };
     let (mut packets, mut data, mut captured, mut truncated) = (0u64, 0u64, 0u64, 0u64);
     let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);

@@ -284,14 +284,41 @@ pub fn list_sessions(
     options: &SplitOptions,
     progress: Arc<AtomicU64>,
 ) -> Result<Listing, SplitError> {
+    list_into(capture, options, progress, &mut NullSink)
+}
+
+/// Lists the sessions of a capture with their application facts, writing no session file
+/// (the facts pass through an anonymous temporary file).
+pub fn list_with_facts(
+    capture: &Path,
+    options: &SplitOptions,
+    progress: Arc<AtomicU64>,
+) -> Result<(Listing, Vec<SessionFacts>), SplitError> {
+    use std::io::Seek;
+    let scratch = Path::new("(temporary facts file)");
+    let mut tmp = tempfile::tempfile().map_err(out_err(scratch, "cannot create"))?;
+    let writer = tmp.try_clone().map_err(out_err(scratch, "cannot create"))?;
+    let mut sink = FactsSink::new(NullSink, Box::new(io::BufWriter::new(writer)));
+    let listing = list_into(capture, options, progress, &mut sink)?;
+    sink.finish().map_err(out_err(scratch, "cannot write"))?;
+    tmp.rewind().map_err(out_err(scratch, "cannot read"))?;
+    Ok((listing, parse_facts(tmp, scratch)?))
+}
+
+/// One pass into a sink that cannot fail, with the capture hashed (one read, all three
+/// digests) on a second thread meanwhile.
+fn list_into<S: splitter::Sink<Error = std::convert::Infallible>>(
+    capture: &Path,
+    options: &SplitOptions,
+    progress: Arc<AtomicU64>,
+    sink: &mut S,
+) -> Result<Listing, SplitError> {
     let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
     let hashes_thread = {
         let path = capture.to_path_buf();
-        std::thread::spawn(move || {
-            hash::sha256_file(&path).and_then(|sha| hash::legacy_hashes(&path, sha))
-        })
+        std::thread::spawn(move || hash::all_hashes(&path))
     };
-    let result = match splitter::split(&mut reader, options, &mut NullSink) {
+    let result = match splitter::split(&mut reader, options, sink) {
         Ok(r) => r,
         Err(never) => match never {},
     };
@@ -303,45 +330,6 @@ pub fn list_sessions(
         interfaces: reader.interfaces().to_vec(),
         extension: Encoder::extension(reader.format()),
     })
-}
-
-/// Lists the sessions of a capture with their application facts, writing no session file
-/// (the facts pass through an anonymous temporary file).
-pub fn list_with_facts(
-    capture: &Path,
-    options: &SplitOptions,
-    progress: Arc<AtomicU64>,
-) -> Result<(Listing, Vec<SessionFacts>), SplitError> {
-    use std::io::Seek;
-    let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
-    let hashes_thread = {
-        let path = capture.to_path_buf();
-        std::thread::spawn(move || {
-            hash::sha256_file(&path).and_then(|sha| hash::legacy_hashes(&path, sha))
-        })
-    };
-    let scratch = Path::new("(temporary facts file)");
-    let mut tmp = tempfile::tempfile().map_err(out_err(scratch, "cannot create"))?;
-    let writer = tmp.try_clone().map_err(out_err(scratch, "cannot create"))?;
-    let mut sink = FactsSink::new(NullSink, Box::new(io::BufWriter::new(writer)));
-    let result = match splitter::split(&mut reader, options, &mut sink) {
-        Ok(r) => r,
-        Err(never) => match never {},
-    };
-    sink.finish().map_err(out_err(scratch, "cannot write"))?;
-    tmp.rewind().map_err(out_err(scratch, "cannot read"))?;
-    let session_facts = parse_facts(tmp, scratch)?;
-    let hashes = join_hashes(hashes_thread, capture)?;
-    let head = index::build_head(&facts(capture, &reader, hashes, options), &result);
-    Ok((
-        Listing {
-            head,
-            sessions: result.sessions,
-            interfaces: reader.interfaces().to_vec(),
-            extension: Encoder::extension(reader.format()),
-        },
-        session_facts,
-    ))
 }
 
 fn facts<'a>(

@@ -31,7 +31,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_record_bytes: 128 * 1024 * 1024,
-            write_buffer_bytes: 64 * 1024 * 1024,
+            write_buffer_bytes: 48 * 1024 * 1024,
             max_open_files: 256,
             max_held_records: 65_536,
             max_held_bytes: 32 * 1024 * 1024,

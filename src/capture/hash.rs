@@ -35,43 +35,79 @@ fn for_each_chunk(path: &Path, mut f: impl FnMut(&[u8])) -> io::Result<()> {
     }
 }
 
-/// SHA-256 of a file.
+/// SHA-256 of a file, as lowercase hex.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
+    sha256_file_raw(path).map(hex::encode)
+}
+
+/// SHA-256 of a file.
+pub fn sha256_file_raw(path: &Path) -> io::Result<[u8; 32]> {
     let mut h = Sha256::new();
     for_each_chunk(path, |c| h.update(c))?;
-    Ok(hex::encode(h.finalize()))
+    Ok(h.finalize().into())
 }
 
 /// MD5 and SHA-1 of a file, computed in one read; the SHA-256 is given (already known).
 pub fn legacy_hashes(path: &Path, sha256: String) -> io::Result<FileHashes> {
-    let mut md5 = Md5::new();
-    let mut sha1 = Sha1::new();
-    for_each_chunk(path, |c| {
-        md5.update(c);
-        sha1.update(c);
-    })?;
-    Ok(FileHashes {
-        md5: hex::encode(md5.finalize()),
-        sha1: hex::encode(sha1.finalize()),
-        sha256,
-    })
+    let (md5, sha1, _) = digests(path, false)?;
+    Ok(FileHashes { md5, sha1, sha256 })
 }
 
 /// All three digests in one read of the file (when no SHA-256 is needed beforehand).
 pub fn all_hashes(path: &Path) -> io::Result<FileHashes> {
-    let mut md5 = Md5::new();
-    let mut sha1 = Sha1::new();
-    let mut sha256 = Sha256::new();
-    for_each_chunk(path, |c| {
-        md5.update(c);
-        sha1.update(c);
-        sha256.update(c);
-    })?;
+    let (md5, sha1, sha256) = digests(path, true)?;
     Ok(FileHashes {
-        md5: hex::encode(md5.finalize()),
-        sha1: hex::encode(sha1.finalize()),
-        sha256: hex::encode(sha256.finalize()),
+        md5,
+        sha1,
+        sha256: sha256.unwrap_or_default(),
     })
+}
+
+/// Chunks queued for the second hashing thread: enough to ride out scheduling jitter.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// MD5, SHA-1 and optionally SHA-256 of a file, read once. MD5 has no hardware support and
+/// is the slowest of the three, so it runs on this thread while the SHA family (hardware
+/// accelerated where the CPU has it) runs on a second one over the same chunks: the digests
+/// take as long as MD5 alone rather than as long as all three.
+fn digests(path: &Path, with_sha256: bool) -> io::Result<(String, String, Option<String>)> {
+    let (chunks, received) =
+        std::sync::mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(CHUNKS_IN_FLIGHT);
+    let shas = std::thread::Builder::new()
+        .name("sha-digests".into())
+        .spawn(move || {
+            let mut sha1 = Sha1::new();
+            let mut sha256 = with_sha256.then(Sha256::new);
+            for chunk in received {
+                sha1.update(&chunk[..]);
+                if let Some(h) = sha256.as_mut() {
+                    h.update(&chunk[..]);
+                }
+            }
+            (
+                hex::encode(sha1.finalize()),
+                sha256.map(|h| hex::encode(h.finalize())),
+            )
+        })?;
+    let mut md5 = Md5::new();
+    let mut file = File::open(path)?;
+    loop {
+        let mut buf = vec![0u8; CHUNK];
+        let n = read_some(&mut file, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        buf.truncate(n);
+        md5.update(&buf);
+        if chunks.send(std::sync::Arc::new(buf)).is_err() {
+            break;
+        }
+    }
+    drop(chunks);
+    let (sha1, sha256) = shas
+        .join()
+        .map_err(|_| io::Error::other("the SHA hashing thread stopped"))?;
+    Ok((hex::encode(md5.finalize()), sha1, sha256))
 }
 
 /// SHA-256 of bytes.

@@ -275,6 +275,19 @@ impl Output {
         self.check(r)
     }
 
+    /// Writes an index-shaped value with one session per line (see
+    /// [`crate::session::index::to_writer_lines`]).
+    pub(crate) fn json_lines<T: serde::Serialize>(&mut self, value: &T) -> Result<(), Failure> {
+        use std::io::Write;
+        if self.closed {
+            return Ok(());
+        }
+        let r = crate::session::index::to_writer_lines(&mut self.out, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"));
+        self.check(r)
+    }
+
     pub(crate) fn finish(mut self) -> Result<(), Failure> {
         use std::io::Write;
         if self.closed {

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use super::progress::with_progress;
 use super::{human_bytes, warn_damage, Failure, SplitSettings, EXIT_OK};
 use crate::session::index::{IndexOut, PeerEntry, SessionEntry};
-use crate::session::output::{list_sessions, Listing};
+use crate::session::output::{list_sessions, Digests, Listing};
 
 /// Output formats of `sessions`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -36,8 +36,13 @@ pub struct SessionsArgs {
 /// Runs `sessions`.
 pub fn run(args: &SessionsArgs) -> Result<i32, Failure> {
     let options = args.settings.split_options()?;
+    // Only the JSON index shows the capture's digests; the tables list sessions alone.
+    let digests = match args.format {
+        ListFormat::Json => Digests::Compute,
+        ListFormat::Csv | ListFormat::Table => Digests::Skip,
+    };
     let listing = with_progress("reading", &args.capture, |c| {
-        list_sessions(&args.capture, &options, c)
+        list_sessions(&args.capture, &options, digests, c)
     });
     let listing = listing?;
     if let Some(d) = &listing.head.capture.damage {
@@ -47,7 +52,7 @@ pub fn run(args: &SessionsArgs) -> Result<i32, Failure> {
     match args.format {
         ListFormat::Json => {
             let entries = listing.entries();
-            out.json(&IndexOut::new(&listing.head, &entries))?;
+            out.json_lines(&IndexOut::new(&listing.head, &entries))?;
         }
         ListFormat::Csv => csv(&listing, &mut out)?,
         ListFormat::Table => table(&listing, &mut out)?,

@@ -199,6 +199,51 @@ pub fn community_id_v1(tuple: &FlowTuple, seed: u16) -> Option<String> {
     }
 }
 
+/// A Community ID v1 string (`1:` and 28 base64 characters), held inline: a million sessions
+/// should not mean a million small heap strings.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommunityId([u8; COMMUNITY_ID_LEN]);
+
+/// Length of a v1 Community ID: `1:` plus base64 of a 20-byte SHA-1.
+const COMMUNITY_ID_LEN: usize = 30;
+
+impl CommunityId {
+    /// Keeps a v1 Community ID string; `None` if it is not one.
+    pub fn from_text(text: &str) -> Option<CommunityId> {
+        let bytes: [u8; COMMUNITY_ID_LEN] = text.as_bytes().try_into().ok()?;
+        bytes.is_ascii().then_some(CommunityId(bytes))
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for CommunityId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl PartialEq<String> for CommunityId {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<CommunityId> for String {
+    fn eq(&self, other: &CommunityId) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl std::fmt::Display for CommunityId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Vectors come from the spec repository

@@ -209,44 +209,76 @@ fn peer_entry(p: &Peer) -> PeerEntry {
 }
 
 /// A filesystem-safe form of an address: IPv6 colons become dashes.
-fn safe_addr(a: &IpAddr) -> String {
-    a.to_string().replace(':', "-")
+/// Appends an address with `:` spelled `-` (IPv6 colons are not portable in file names).
+fn push_safe_addr(out: &mut String, a: &IpAddr) {
+    use std::fmt::Write;
+    let start = out.len();
+    let _ = write!(out, "{a}");
+    if a.is_ipv6() {
+        let dashed = out.get(start..).unwrap_or_default().replace(':', "-");
+        out.truncate(start);
+        out.push_str(&dashed);
+    }
 }
 
 /// The deterministic file name of a session (`000042-tcp-10.0.0.5.51234-198.18.0.9.443.pcap`).
+///
+/// Built in one string: it is made twice per session (file and index), a million times
+/// for a capture of a million sessions.
 pub fn file_name(session: &Session, extension: &str) -> String {
-    let n = session.number;
-    let proto = protocol_label(&session.key);
-    let c = &session.client;
-    let s = &session.server;
-    let ip_part = |p: &Peer| {
-        let a =
-            p.ip.as_ref()
-                .map(safe_addr)
-                .unwrap_or_else(|| "none".into());
-        match p.port {
-            Some(port) => format!("{a}.{port}"),
-            None => a,
+    use std::fmt::Write;
+    let mut out = String::with_capacity(64);
+    let _ = write!(
+        out,
+        "{:06}-{}-",
+        session.number,
+        protocol_label(&session.key)
+    );
+    let ip_part = |out: &mut String, p: &Peer| {
+        match &p.ip {
+            Some(a) => push_safe_addr(out, a),
+            None => out.push_str("none"),
+        }
+        if let Some(port) = p.port {
+            let _ = write!(out, ".{port}");
         }
     };
-    let mac_part = |m: &Option<Mac>| {
-        m.map(|m| {
-            m.iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join("-")
-        })
-        .unwrap_or_else(|| "none".into())
+    let mac_part = |out: &mut String, m: &Option<Mac>| match m {
+        Some(m) => {
+            for (i, b) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push('-');
+                }
+                let _ = write!(out, "{b:02x}");
+            }
+        }
+        None => out.push_str("none"),
     };
-    let middle = match session.key {
+    let (c, s) = (&session.client, &session.server);
+    match session.key {
         FlowKey::Tcp(..) | FlowKey::Udp(..) | FlowKey::Ip(..) => {
-            format!("{}-{}", ip_part(c), ip_part(s))
+            ip_part(&mut out, c);
+            out.push('-');
+            ip_part(&mut out, s);
         }
-        FlowKey::IcmpEcho(_, _, _, id) => format!("{}-{}-id{id}", ip_part(c), ip_part(s)),
-        FlowKey::Link(..) => format!("{}-{}", mac_part(&c.mac), mac_part(&s.mac)),
-        FlowKey::Other(link) => format!("linktype{}", link.0),
-    };
-    format!("{n:06}-{proto}-{middle}.{extension}")
+        FlowKey::IcmpEcho(_, _, _, id) => {
+            ip_part(&mut out, c);
+            out.push('-');
+            ip_part(&mut out, s);
+            let _ = write!(out, "-id{id}");
+        }
+        FlowKey::Link(..) => {
+            mac_part(&mut out, &c.mac);
+            out.push('-');
+            mac_part(&mut out, &s.mac);
+        }
+        FlowKey::Other(link) => {
+            let _ = write!(out, "linktype{}", link.0);
+        }
+    }
+    out.push('.');
+    out.push_str(extension);
+    out
 }
 
 pub use crate::capture::rfc3339;
@@ -274,7 +306,7 @@ pub fn session_entry(
     let link_types = link_type_names(
         s.interfaces
             .iter()
-            .filter_map(|&i| interfaces.get(i as usize)),
+            .filter_map(|i| interfaces.get(i as usize)),
     );
     SessionEntry {
         number: s.number,
@@ -304,7 +336,7 @@ pub fn session_entry(
         last_record: s.last_record,
         file: file_name(s, extension),
         file_sha256,
-        community_id: s.community_id.clone(),
+        community_id: s.community_id.map(|c| c.as_str().to_string()),
         flags: s.flags.names().into_iter().map(String::from).collect(),
         link_types,
     }
@@ -385,14 +417,14 @@ pub struct Entries<'a> {
     /// File name extension of the session files.
     pub extension: &'a str,
     /// SHA-256 of each session's file, by session, when files were written.
-    pub file_hashes: Option<&'a [String]>,
+    pub file_hashes: Option<&'a [[u8; 32]]>,
 }
 
 impl Entries<'_> {
     /// The entry of session `i`.
     pub fn entry(&self, i: usize) -> Option<SessionEntry> {
         let s = self.sessions.get(i)?;
-        let hash = self.file_hashes.and_then(|h| h.get(i)).cloned();
+        let hash = self.file_hashes.and_then(|h| h.get(i)).map(hex::encode);
         Some(session_entry(s, self.interfaces, self.extension, hash))
     }
     /// All entries, in order.
@@ -446,8 +478,124 @@ impl<'a> IndexOut<'a> {
     }
 }
 
+/// Writes `value` as JSON that is pretty at the top two levels and compact below: in
+/// `index.json` every head field and every session takes one line. A million sessions
+/// pretty-printed in full took 1.1 KB each, more than the capture itself; one line each is
+/// half that, as quick to write, and still easy to read, grep and diff.
+pub fn to_writer_lines<W: std::io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(writer, LinesFormatter::default());
+    value.serialize(&mut ser)
+}
+
+/// Containers nested this deep or less are laid out one member per line.
+const PRETTY_DEPTH: usize = 2;
+
+/// serde_json's pretty formatter, limited to [`PRETTY_DEPTH`] levels.
+#[derive(Default)]
+struct LinesFormatter {
+    depth: usize,
+    has_value: bool,
+}
+
+impl LinesFormatter {
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, b: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, b: &[u8]) -> std::io::Result<()> {
+        let pretty = self.depth <= PRETTY_DEPTH;
+        self.depth = self.depth.saturating_sub(1);
+        if pretty && self.has_value {
+            self.newline(w)?;
+        }
+        w.write_all(b)
+    }
+
+    fn member<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        if self.depth <= PRETTY_DEPTH {
+            self.newline(w)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for LinesFormatter {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.member(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.member(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(if self.depth <= PRETTY_DEPTH {
+            b": "
+        } else {
+            b":"
+        })
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lines_format_is_pretty_on_top_and_compact_below() {
+        let v =
+            serde_json::json!({"a": {"b": [1, 2]}, "sessions": [{"x": [1]}, {"y": {}}], "e": []});
+        let mut out = Vec::new();
+        to_writer_lines(&mut out, &v).expect("writes");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert_eq!(
+            text,
+            "{\n  \"a\": {\n    \"b\": [1,2]\n  },\n  \"e\": [],\n  \"sessions\": [\n    {\"x\":[1]},\n    {\"y\":{}}\n  ]\n}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(back, v);
+    }
+
     use super::*;
 
     #[test]

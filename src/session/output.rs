@@ -123,7 +123,7 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SplitEr
     use std::io::Write;
     let file = fs::File::create(path).map_err(out_err(path, "cannot write"))?;
     let mut w = io::BufWriter::with_capacity(1 << 20, file);
-    serde_json::to_writer_pretty(&mut w, value)
+    index::to_writer_lines(&mut w, value)
         .map_err(io::Error::other)
         .and_then(|()| w.write_all(b"\n"))
         .and_then(|()| w.flush())
@@ -164,7 +164,40 @@ fn hash_err(path: &Path) -> impl FnOnce(io::Error) -> SplitError + '_ {
     }
 }
 
+/// Whether `out` holds a finished directory for some capture split with `options`: only then
+/// can this capture's output already exist, and only then is it worth hashing the capture
+/// before splitting it.
+fn may_hold_finished(out: &Path, options: &SplitOptions) -> bool {
+    let suffix = directory_name("", options);
+    let Ok(entries) = fs::read_dir(out) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let sha = name.strip_suffix(suffix.as_str()).unwrap_or("");
+        sha.len() == 64
+            && sha.bytes().all(|b| b.is_ascii_hexdigit())
+            && e.path().join(INDEX_FILE).is_file()
+    })
+}
+
+/// A finished directory's outcome, reused.
+fn reuse(final_dir: PathBuf) -> Result<SplitOutcome, SplitError> {
+    let index = read_index_head(&final_dir)?;
+    Ok(SplitOutcome {
+        dir: final_dir,
+        index,
+        reused: true,
+    })
+}
+
 /// Splits `capture` into `<out>/<sha256>/`, or finds that directory already finished.
+///
+/// The capture's digests (MD5, SHA-1, SHA-256, one read) are computed on a second thread
+/// while it is split, and the session files are written on a third (see [`FileSink`]), so the
+/// split thread only reads, decodes and encodes. Only when `out` already holds finished
+/// output is the SHA-256 computed first, to find out whether this capture is among it.
 pub fn split_to_directory(
     capture: &Path,
     out: &Path,
@@ -173,33 +206,39 @@ pub fn split_to_directory(
 ) -> Result<SplitOutcome, SplitError> {
     // Open first: a file that is not a capture is refused before anything is hashed or made.
     let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
-    let sha256 = hash::sha256_file(capture).map_err(hash_err(capture))?;
-    let final_dir = out.join(directory_name(&sha256, options));
-    if final_dir.join(INDEX_FILE).is_file() {
-        let index = read_index_head(&final_dir)?;
-        return Ok(SplitOutcome {
-            dir: final_dir,
-            index,
-            reused: true,
-        });
-    }
+    let known_sha256 = if may_hold_finished(out, options) {
+        let sha256 = hash::sha256_file(capture).map_err(hash_err(capture))?;
+        let final_dir = out.join(directory_name(&sha256, options));
+        if final_dir.join(INDEX_FILE).is_file() {
+            return reuse(final_dir);
+        }
+        Some(sha256)
+    } else {
+        None
+    };
     fs::create_dir_all(out).map_err(out_err(out, "cannot create output directory"))?;
     let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{sha256}."))
+        .prefix(&format!(
+            ".{}.",
+            known_sha256.as_deref().unwrap_or("packetpivot-split")
+        ))
         .suffix(".partial")
         .tempdir_in(out)
         .map_err(out_err(
             out,
             "cannot create a directory in the output directory",
         ))?;
-    let legacy = {
+    let hashes = {
         let path = capture.to_path_buf();
-        let sha = sha256.clone();
-        std::thread::spawn(move || hash::legacy_hashes(&path, sha))
+        std::thread::spawn(move || match known_sha256 {
+            Some(sha) => hash::legacy_hashes(&path, sha),
+            None => hash::all_hashes(&path),
+        })
     };
     let format = reader.format();
-    let files_sink = FileSink::new(tmp.path(), format, options.limits.write_buffer_bytes);
-    let (result, files) = if options.skip_facts {
+    let files_sink =
+        FileSink::new(tmp.path(), format, options.limits.write_buffer_bytes).map_err(sink_err)?;
+    let (result, written) = if options.skip_facts {
         let mut sink = files_sink;
         let result = splitter::split(&mut reader, options, &mut sink).map_err(sink_err)?;
         (result, sink.finish().map_err(sink_err)?)
@@ -215,16 +254,20 @@ pub fn split_to_directory(
             .map_err(out_err(&facts_path, "cannot write facts"))?;
         (result, files_sink.finish().map_err(sink_err)?)
     };
-    let hashes = join_hashes(legacy, capture)?;
+    let hashes = join_hashes(hashes, capture)?;
+    let final_dir = out.join(directory_name(&hashes.sha256, options));
+    if final_dir.join(INDEX_FILE).is_file() {
+        // Finished by another process meanwhile: keep its output, drop ours.
+        return reuse(final_dir);
+    }
     let extension = Encoder::extension(format);
     let facts = facts(capture, &reader, hashes, options);
     let index = index::build_head(&facts, &result);
-    let file_hashes: Vec<String> = files.into_iter().map(|(_, h)| h).collect();
     let entries = Entries {
         sessions: &result.sessions,
         interfaces: reader.interfaces(),
         extension,
-        file_hashes: Some(&file_hashes),
+        file_hashes: Some(&written.sha256),
     };
     write_index(tmp.path(), &index, &entries)?;
     let tmp_path = tmp.keep();
@@ -238,12 +281,7 @@ pub fn split_to_directory(
             let _ = fs::remove_dir_all(&tmp_path);
             // Another process finished the same capture first: use its result.
             if final_dir.join(INDEX_FILE).is_file() {
-                let index = read_index_head(&final_dir)?;
-                Ok(SplitOutcome {
-                    dir: final_dir,
-                    index,
-                    reused: true,
-                })
+                reuse(final_dir)
             } else {
                 Err(out_err(
                     &final_dir,
@@ -278,13 +316,24 @@ impl Listing {
     }
 }
 
+/// Whether a listing computes the capture's digests (MD5, SHA-1, SHA-256).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Digests {
+    /// Compute them (on a second thread, during the pass): the head is shown.
+    Compute,
+    /// Leave them out, as empty strings: the caller shows only the sessions, and hashing
+    /// would make a listing three times slower than the pass itself.
+    Skip,
+}
+
 /// Lists the sessions of a capture without writing anything.
 pub fn list_sessions(
     capture: &Path,
     options: &SplitOptions,
+    digests: Digests,
     progress: Arc<AtomicU64>,
 ) -> Result<Listing, SplitError> {
-    list_into(capture, options, progress, &mut NullSink)
+    list_into(capture, options, digests, progress, &mut NullSink)
 }
 
 /// Lists the sessions of a capture with their application facts, writing no session file
@@ -299,24 +348,32 @@ pub fn list_with_facts(
     let mut tmp = tempfile::tempfile().map_err(out_err(scratch, "cannot create"))?;
     let writer = tmp.try_clone().map_err(out_err(scratch, "cannot create"))?;
     let mut sink = FactsSink::new(NullSink, Box::new(io::BufWriter::new(writer)));
-    let listing = list_into(capture, options, progress, &mut sink)?;
+    let listing = list_into(capture, options, Digests::Compute, progress, &mut sink)?;
     sink.finish().map_err(out_err(scratch, "cannot write"))?;
     tmp.rewind().map_err(out_err(scratch, "cannot read"))?;
     Ok((listing, parse_facts(tmp, scratch)?))
 }
 
 /// One pass into a sink that cannot fail, with the capture hashed (one read, all three
-/// digests) on a second thread meanwhile.
+/// digests) on other threads meanwhile when `digests` asks for it.
 fn list_into<S: splitter::Sink<Error = std::convert::Infallible>>(
     capture: &Path,
     options: &SplitOptions,
+    digests: Digests,
     progress: Arc<AtomicU64>,
     sink: &mut S,
 ) -> Result<Listing, SplitError> {
     let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
     let hashes_thread = {
         let path = capture.to_path_buf();
-        std::thread::spawn(move || hash::all_hashes(&path))
+        std::thread::spawn(move || match digests {
+            Digests::Compute => hash::all_hashes(&path),
+            Digests::Skip => Ok(FileHashes {
+                md5: String::new(),
+                sha1: String::new(),
+                sha256: String::new(),
+            }),
+        })
     };
     let result = match splitter::split(&mut reader, options, sink) {
         Ok(r) => r,

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use hashbrown::HashMap;
 
-use super::community_id::{community_id_v1, FlowTuple};
+use super::community_id::{community_id_v1, CommunityId, FlowTuple};
 use super::key::{FlowKey, PacketInfo, PacketKind};
 use crate::capture::decode::{Mac, TcpHeader};
 
@@ -87,6 +87,33 @@ struct TcpTrack {
     fin: [bool; 2],
 }
 
+/// The interfaces a session's packets came from, in order of first use. Nearly every session
+/// has one, kept inline; only the others need the heap.
+#[derive(Debug, Clone, Default)]
+pub struct Interfaces {
+    first: Option<u32>,
+    others: Vec<u32>,
+}
+
+impl Interfaces {
+    /// Reader interface indices, in order of first use.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.first.into_iter().chain(self.others.iter().copied())
+    }
+
+    fn add(&mut self, interface: u32) {
+        match self.first {
+            None => self.first = Some(interface),
+            Some(f) if f == interface => {}
+            Some(_) => {
+                if !self.others.contains(&interface) {
+                    self.others.push(interface);
+                }
+            }
+        }
+    }
+}
+
 /// Everything known about one session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -113,11 +140,11 @@ pub struct Session {
     /// How it went.
     pub flags: SessionFlags,
     /// Community ID v1 (seed 0), where defined.
-    pub community_id: Option<String>,
+    pub community_id: Option<CommunityId>,
     /// The first VLAN ID seen.
     pub vlan: Option<u16>,
     /// Interfaces (reader indices) the session's packets came from, in order of first use.
-    pub interfaces: Vec<u32>,
+    pub interfaces: Interfaces,
     /// Canonical key direction (0: from the key's first endpoint) that the client sends in.
     client_dir: u8,
     tcp: TcpTrack,
@@ -292,7 +319,7 @@ fn new_session(
         },
         community_id: community_id(info),
         vlan: info.vlan,
-        interfaces: Vec::new(),
+        interfaces: Interfaces::default(),
         client_dir,
         tcp: TcpTrack::default(),
     }
@@ -331,7 +358,7 @@ fn peers(info: &PacketInfo) -> (Peer, Peer) {
     )
 }
 
-fn community_id(info: &PacketInfo) -> Option<String> {
+fn community_id(info: &PacketInfo) -> Option<CommunityId> {
     let tuple = match info.kind {
         PacketKind::Tcp { src, dst, tcp } => FlowTuple {
             proto: 6,
@@ -379,7 +406,7 @@ fn community_id(info: &PacketInfo) -> Option<String> {
         }
         _ => return None,
     };
-    community_id_v1(&tuple, 0)
+    community_id_v1(&tuple, 0).and_then(|id| CommunityId::from_text(&id))
 }
 
 fn update(s: &mut Session, dir: u8, to_server: bool, info: &PacketInfo, meta: &RecordMeta) {
@@ -405,9 +432,7 @@ fn update(s: &mut Session, dir: u8, to_server: bool, info: &PacketInfo, meta: &R
     if matches!(info.kind, PacketKind::Ip { broken: true, .. }) {
         s.flags.broken_header = true;
     }
-    if !s.interfaces.contains(&meta.interface) {
-        s.interfaces.push(meta.interface);
-    }
+    s.interfaces.add(meta.interface);
     if let PacketKind::Tcp { tcp, .. } = info.kind {
         track_tcp(s, dir, to_server, &tcp);
     }
@@ -599,13 +624,11 @@ mod tests {
     fn computes_community_id_from_first_packet() {
         let mut t = SessionTable::new(None);
         t.assign(&tcp(true, SYN, 1, 0), &meta(0, 0));
-        let id = t.sessions()[0]
-            .community_id
-            .clone()
-            .expect("defined for TCP");
-        assert!(id.starts_with("1:"));
+        let id = t.sessions()[0].community_id.expect("defined for TCP");
+        assert!(id.as_str().starts_with("1:"));
+        assert_eq!(id.as_str().len(), 30);
         let mut t2 = SessionTable::new(None);
         t2.assign(&tcp(false, SYNACK, 1, 2), &meta(0, 0));
-        assert_eq!(t2.sessions()[0].community_id.as_deref(), Some(id.as_str()));
+        assert_eq!(t2.sessions()[0].community_id, Some(id));
     }
 }

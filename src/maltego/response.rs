@@ -398,7 +398,7 @@ impl<W: Write> Xml<W> {
 
     /// Sanitises `s`, then writes it with `escape` applied (every escaped byte is ASCII, so
     /// the chunks between them are whole characters).
-    fn escaped(&mut self, s: &str, escape: fn(u8) -> Option<&'static [u8]>) -> io::Result<()> {
+    fn escaped(&mut self, s: &str, escape: impl Fn(u8) -> Option<&'static [u8]>) -> io::Result<()> {
         let s = sanitize(s);
         let bytes = s.as_bytes();
         let mut start = 0;

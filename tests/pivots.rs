@@ -120,7 +120,8 @@ macro_rules! app {
     };
 }
 
-macro_rules! run {
+/// The response body of one transform run.
+macro_rules! run_body {
     ($app:expr, $transform:expr, $kind:expr, $value:expr, $fields:expr) => {{
         let body = request($kind, $value, $fields);
         let req = atest::TestRequest::post()
@@ -129,8 +130,29 @@ macro_rules! run {
             .to_request();
         let resp = atest::call_service($app, req).await;
         assert_eq!(resp.status().as_u16(), 200);
-        parse(&String::from_utf8_lossy(&atest::read_body(resp).await))
+        String::from_utf8_lossy(&atest::read_body(resp).await).into_owned()
     }};
+}
+
+/// The entities one transform run returned.
+macro_rules! run {
+    ($app:expr, $transform:expr, $kind:expr, $value:expr, $fields:expr) => {
+        parse(&run_body!($app, $transform, $kind, $value, $fields))
+    };
+}
+
+/// The (type, text) of the UI messages of a response.
+fn messages(body: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    doc.descendants()
+        .filter(|n| n.has_tag_name("UIMessage"))
+        .map(|m| {
+            (
+                m.attribute("MessageType").unwrap_or_default().to_string(),
+                m.text().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
 }
 
 fn values(got: &[Got]) -> BTreeSet<String> {
@@ -390,4 +412,328 @@ async fn pivots_from_addresses_macs_and_ports() {
         "@{}",
         &server.field("capture.sha256").unwrap_or_default()[..12]
     ))));
+}
+
+#[actix_web::test]
+async fn finds_the_clients_that_asked_for_a_name_and_its_addresses() {
+    let mut s = setup(&["zeek__wikipedia.pcap"]);
+    let app = app!(s);
+    let names = run!(
+        &app,
+        "capture-to-dns-names",
+        "packetpivot.Capture",
+        "zeek__wikipedia.pcap",
+        &[]
+    );
+    let upload = names
+        .iter()
+        .find(|n| n.value == "upload.wikimedia.org")
+        .expect("name");
+    // tshark: ip.src of the 8 queries for the name and of the 12 requests with it as
+    // http.host is 141.142.220.118 alone.
+    let clients = run!(
+        &app,
+        "dns-name-to-clients",
+        "maltego.DNSName",
+        &upload.value,
+        &provenance(upload)
+    );
+    assert_eq!(values(&clients), set(&["141.142.220.118"]));
+    assert_eq!(clients[0].kind, "maltego.IPv4Address");
+    assert_eq!(clients[0].field("asked.via"), Some("DNS query, HTTP Host"));
+    assert_eq!(clients[0].field("asked.sessions"), Some("14"));
+    assert_eq!(
+        clients[0].field("capture.sha256"),
+        upload.field("capture.sha256")
+    );
+    // A website (an HTTP host) is a DNS name to Maltego: the same transform answers it.
+    let hosts = run!(
+        &app,
+        "capture-to-http-hosts",
+        "packetpivot.Capture",
+        "zeek__wikipedia.pcap",
+        &[]
+    );
+    let bits = hosts
+        .iter()
+        .find(|h| h.value == "bits.wikimedia.org")
+        .expect("host");
+    let asked = run!(
+        &app,
+        "dns-name-to-clients",
+        "maltego.Website",
+        &bits.value,
+        &provenance(bits)
+    );
+    assert_eq!(values(&asked), set(&["141.142.220.118"]));
+    assert_eq!(asked[0].field("asked.via"), Some("HTTP Host"));
+    // tshark: the Answer sections for upload.wikimedia.org are a CNAME to
+    // upload.pmtpa.wikimedia.org and its A record 208.80.152.3, TTL 2156 (dns.a also lists
+    // 208.80.152.130, 208.80.152.142 and 91.198.174.4: Additional-section glue, not answers).
+    let addresses = run!(
+        &app,
+        "dns-name-to-addresses",
+        "maltego.DNSName",
+        &upload.value,
+        &provenance(upload)
+    );
+    assert_eq!(values(&addresses), set(&["208.80.152.3"]));
+    let a = &addresses[0];
+    assert_eq!(a.kind, "maltego.IPv4Address");
+    assert_eq!(a.field("dns.record_type"), Some("A"));
+    assert_eq!(a.field("dns.ttl"), Some("2156"));
+    assert_eq!(a.field("dns.owner"), Some("upload.pmtpa.wikimedia.org"));
+    assert_eq!(a.field("capture.path"), upload.field("capture.path"));
+    // The address leads back to the name.
+    let back = run!(
+        &app,
+        "ip-to-dns-names",
+        "maltego.IPv4Address",
+        &a.value,
+        &provenance(a)
+    );
+    assert_eq!(values(&back), set(&["upload.wikimedia.org"]));
+    // A name the capture never resolved: no entity, and a message saying so.
+    let body = run_body!(
+        &app,
+        "dns-name-to-addresses",
+        "maltego.DNSName",
+        "gomez._sftp-ssh._tcp.local",
+        &provenance(upload)
+    );
+    assert!(parse(&body).is_empty());
+    assert!(messages(&body)
+        .iter()
+        .any(|(k, t)| k == "Inform" && t.contains("no DNS response")));
+}
+
+#[actix_web::test]
+async fn names_mac_vendors_and_says_why_when_there_is_none() {
+    let mut s = setup(&["zeek__wikipedia.pcap"]);
+    let app = app!(s);
+    let macs = run!(
+        &app,
+        "capture-to-macs",
+        "packetpivot.Capture",
+        "zeek__wikipedia.pcap",
+        &[]
+    );
+    // tshark's eth.src_resolved names this one Cisco_be:8c:ff.
+    let router = macs
+        .iter()
+        .find(|m| m.value == "00:13:7f:be:8c:ff")
+        .expect("router");
+    let vendor = run!(
+        &app,
+        "mac-to-vendor",
+        "maltego.MacAddress",
+        &router.value,
+        &provenance(router)
+    );
+    assert_eq!(vendor.len(), 1);
+    assert_eq!(vendor[0].kind, "maltego.Organization");
+    assert_eq!(vendor[0].value, "Cisco Systems, Inc");
+    assert_eq!(Some(vendor[0].value.as_str()), router.field("mac.vendor"));
+    assert_eq!(vendor[0].field("mac.address"), Some("00:13:7f:be:8c:ff"));
+    assert_eq!(
+        vendor[0].field("capture.sha256"),
+        router.field("capture.sha256")
+    );
+    // tshark: Dell_47:ba:25. Any MAC entity works, with or without provenance.
+    let dell = run!(
+        &app,
+        "mac-to-vendor",
+        "maltego.MacAddress",
+        "F0-4D-A2-47-BA-25",
+        &[]
+    );
+    assert_eq!(values(&dell), set(&["Dell Inc."]));
+    for (mac, why) in [
+        ("02:42:ac:11:00:02", "locally administered"),
+        ("01:00:5e:00:00:fb", "group (multicast)"),
+        ("ff:ff:ff:ff:ff:ff", "broadcast"),
+    ] {
+        let body = run_body!(&app, "mac-to-vendor", "maltego.MacAddress", mac, &[]);
+        assert!(parse(&body).is_empty(), "{mac}: {body}");
+        let said = messages(&body);
+        assert!(
+            said.iter().any(|(k, t)| k == "Inform" && t.contains(why)),
+            "{mac}: {said:?}"
+        );
+    }
+    let body = run_body!(
+        &app,
+        "mac-to-vendor",
+        "maltego.MacAddress",
+        "not a mac",
+        &[]
+    );
+    assert!(body.contains("not a MAC address"), "{body}");
+}
+
+#[actix_web::test]
+async fn shows_what_a_session_carried() {
+    let mut s = setup(&[
+        "zeek__wikipedia.pcap",
+        "zeek__openjdk-25.0.2-zeek.org.pcap",
+        "wireshark__tls12-dsb.pcapng",
+    ]);
+    let app = app!(s);
+    let facts_of = |sessions: &[Got], field: &str, value: &str| {
+        sessions
+            .iter()
+            .find(|g| g.field(field) == Some(value))
+            .cloned()
+            .unwrap_or_else(|| panic!("no session with {field} {value}"))
+    };
+    // TLS: tshark shows one ClientHello, SNI zeek.org, JA3 bddb1660..., to port 443.
+    let sessions = run!(
+        &app,
+        "capture-to-sessions",
+        "packetpivot.Capture",
+        "zeek__openjdk-25.0.2-zeek.org.pcap",
+        &[]
+    );
+    let tls = facts_of(&sessions, "tls.sni", "zeek.org");
+    let got = run!(
+        &app,
+        "session-to-facts",
+        "packetpivot.Session",
+        &tls.value,
+        &tls.fields
+    );
+    let of = |kind: &str| -> BTreeSet<String> {
+        got.iter()
+            .filter(|g| g.kind == kind)
+            .map(|g| g.value.clone())
+            .collect()
+    };
+    assert_eq!(of("maltego.DNSName"), set(&["zeek.org"]));
+    assert_eq!(of("maltego.Service"), set(&["443/tcp (tls)"]));
+    let hashes: BTreeSet<(String, String)> = got
+        .iter()
+        .filter(|g| g.kind == "maltego.Hash")
+        .map(|g| {
+            (
+                g.field("hash_type").unwrap_or_default().to_string(),
+                g.value.clone(),
+            )
+        })
+        .collect();
+    assert!(hashes.contains(&("JA3".into(), "bddb16608b241c89053080cf80771423".into())));
+    assert!(hashes.iter().any(|(k, _)| k == "JA4"));
+    assert!(got
+        .iter()
+        .all(|g| g.field("capture.sha256") == tls.field("capture.sha256")));
+    // The same name as capture-to-tls-names builds it, fields and all.
+    let names = run!(
+        &app,
+        "capture-to-tls-names",
+        "packetpivot.Capture",
+        "zeek__openjdk-25.0.2-zeek.org.pcap",
+        &[]
+    );
+    let sni = got.iter().find(|g| g.value == "zeek.org").expect("sni");
+    let entity_fields = |g: &Got| -> Vec<(String, String)> {
+        g.fields
+            .iter()
+            .filter(|(n, _)| !n.starts_with("link#"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(entity_fields(sni), entity_fields(&names[0]));
+    assert_eq!(sni.field("link#maltego.link.label"), Some("TLS SNI"));
+    // Certificates: the TLS 1.2 server's leaf and intermediate.
+    let sessions = run!(
+        &app,
+        "capture-to-sessions",
+        "packetpivot.Capture",
+        "wireshark__tls12-dsb.pcapng",
+        &[]
+    );
+    let mut with_certs = Vec::new();
+    for session in &sessions {
+        let got = run!(
+            &app,
+            "session-to-facts",
+            "packetpivot.Session",
+            &session.value,
+            &session.fields
+        );
+        if got.iter().any(|g| g.kind == "maltego.X509Certificate") {
+            with_certs = got;
+            break;
+        }
+    }
+    let subjects: Vec<&str> = with_certs
+        .iter()
+        .filter(|g| g.kind == "maltego.X509Certificate")
+        .map(|g| g.value.as_str())
+        .collect();
+    assert_eq!(subjects.len(), 2);
+    assert!(subjects.iter().any(|s| s.contains("CN=www.example.org")));
+    // HTTP: tshark's tcp.stream 3 asked upload.wikimedia.org for two URIs.
+    let sessions = run!(
+        &app,
+        "capture-to-sessions",
+        "packetpivot.Capture",
+        "zeek__wikipedia.pcap",
+        &[]
+    );
+    let http = facts_of(&sessions, "client.port", "49997");
+    let got = run!(
+        &app,
+        "session-to-facts",
+        "packetpivot.Session",
+        &http.value,
+        &http.fields
+    );
+    let of = |kind: &str| -> BTreeSet<String> {
+        got.iter()
+            .filter(|g| g.kind == kind)
+            .map(|g| g.value.clone())
+            .collect()
+    };
+    assert_eq!(of("maltego.Website"), set(&["upload.wikimedia.org"]));
+    assert_eq!(
+        of("maltego.URL"),
+        set(&[
+            "http://upload.wikimedia.org/wikipedia/commons/6/63/Wikipedia-logo.png",
+            "http://upload.wikimedia.org/wikipedia/commons/thumb/f/fa/Wikibooks-logo.svg/35px-Wikibooks-logo.svg.png"
+        ])
+    );
+    assert_eq!(of("maltego.Service"), set(&["80/tcp (http)"]));
+    let labels: BTreeSet<String> = got
+        .iter()
+        .filter_map(|g| g.field("link#maltego.link.label").map(str::to_string))
+        .collect();
+    assert_eq!(labels, set(&["HTTP host", "URL", "service"]));
+    // DNS: a query for the name, in its own session.
+    let dns = facts_of(&sessions, "dns.query", "upload.wikimedia.org");
+    let got = run!(
+        &app,
+        "session-to-facts",
+        "packetpivot.Session",
+        &dns.value,
+        &dns.fields
+    );
+    assert!(got
+        .iter()
+        .any(|g| g.kind == "maltego.DNSName" && g.value == "upload.wikimedia.org"));
+    // A session without facts (ARP): nothing, and a message saying so.
+    let arp = sessions
+        .iter()
+        .find(|g| g.value.starts_with("ARP "))
+        .expect("arp");
+    let body = run_body!(
+        &app,
+        "session-to-facts",
+        "packetpivot.Session",
+        &arp.value,
+        &arp.fields
+    );
+    assert!(parse(&body).is_empty());
+    assert!(messages(&body)
+        .iter()
+        .any(|(_, t)| t.contains("showed no application facts")));
 }

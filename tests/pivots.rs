@@ -141,6 +141,13 @@ macro_rules! run {
     };
 }
 
+/// The entities a capture transform returned for one of the setup's captures.
+macro_rules! on_capture {
+    ($app:expr, $transform:expr, $capture:expr) => {
+        run!($app, $transform, "packetpivot.Capture", $capture, &[])
+    };
+}
+
 /// The (type, text) of the UI messages of a response.
 fn messages(body: &str) -> Vec<(String, String)> {
     let doc = roxmltree::Document::parse(body).unwrap_or_else(|e| panic!("{e}: {body}"));
@@ -174,13 +181,7 @@ fn provenance(g: &Got) -> Vec<(String, String)> {
 async fn chains_capture_dns_name_and_its_sessions() {
     let mut s = setup(&["zeek__wikipedia.pcap"]);
     let app = app!(s);
-    let names = run!(
-        &app,
-        "capture-to-dns-names",
-        "packetpivot.Capture",
-        "zeek__wikipedia.pcap",
-        &[]
-    );
+    let names = on_capture!(&app, "capture-to-dns-names", "zeek__wikipedia.pcap");
     // tshark: dns.qry.name of every query.
     assert_eq!(
         values(&names),
@@ -219,13 +220,7 @@ async fn chains_capture_dns_name_and_its_sessions() {
     assert!(sessions.iter().all(|g| g.kind == "packetpivot.Session"));
     // One session, to its IPs, and an IP back to its sessions (tshark: ip.addr==208.80.152.3
     // is in 6 streams).
-    let hosts = run!(
-        &app,
-        "capture-to-http-hosts",
-        "packetpivot.Capture",
-        "zeek__wikipedia.pcap",
-        &[]
-    );
+    let hosts = on_capture!(&app, "capture-to-http-hosts", "zeek__wikipedia.pcap");
     assert_eq!(
         values(&hosts),
         set(&[
@@ -235,13 +230,7 @@ async fn chains_capture_dns_name_and_its_sessions() {
             "www.wikipedia.org"
         ])
     );
-    let ips = run!(
-        &app,
-        "capture-to-ips",
-        "packetpivot.Capture",
-        "zeek__wikipedia.pcap",
-        &[]
-    );
+    let ips = on_capture!(&app, "capture-to-ips", "zeek__wikipedia.pcap");
     assert_eq!(ips.len(), 19, "tshark: 19 distinct ip/ipv6 addresses");
     let server = ips
         .iter()
@@ -272,25 +261,17 @@ async fn chains_capture_dns_name_and_its_sessions() {
 async fn finds_tls_names_and_services() {
     let mut s = setup(&["zeek__openjdk-25.0.2-zeek.org.pcap", "zeek__ssh.pcap"]);
     let app = app!(s);
-    let names = run!(
+    let names = on_capture!(
         &app,
         "capture-to-tls-names",
-        "packetpivot.Capture",
-        "zeek__openjdk-25.0.2-zeek.org.pcap",
-        &[]
+        "zeek__openjdk-25.0.2-zeek.org.pcap"
     );
     assert_eq!(values(&names), set(&["zeek.org"]));
     assert_eq!(
         names[0].field("tls.ja3"),
         Some("bddb16608b241c89053080cf80771423")
     );
-    let services = run!(
-        &app,
-        "capture-to-services",
-        "packetpivot.Capture",
-        "zeek__ssh.pcap",
-        &[]
-    );
+    let services = on_capture!(&app, "capture-to-services", "zeek__ssh.pcap");
     let ssh = services
         .iter()
         .find(|g| g.value.starts_with("22/tcp"))
@@ -306,12 +287,10 @@ async fn finds_fingerprints_certificates_and_session_pcaps() {
         "wireshark__tls12-dsb.pcapng",
     ]);
     let app = app!(s);
-    let prints = run!(
+    let prints = on_capture!(
         &app,
         "capture-to-fingerprints",
-        "packetpivot.Capture",
-        "zeek__openjdk-25.0.2-zeek.org.pcap",
-        &[]
+        "zeek__openjdk-25.0.2-zeek.org.pcap"
     );
     // tshark: tls.handshake.ja3 of the ClientHello.
     let ja3 = prints
@@ -321,12 +300,10 @@ async fn finds_fingerprints_certificates_and_session_pcaps() {
     assert_eq!(ja3.value, "bddb16608b241c89053080cf80771423");
     assert_eq!(ja3.field("tls.server_names"), Some("zeek.org"));
     assert!(prints.iter().all(|g| g.kind == "maltego.Hash"));
-    let certs = run!(
+    let certs = on_capture!(
         &app,
         "capture-to-certificates",
-        "packetpivot.Capture",
-        "wireshark__tls12-dsb.pcapng",
-        &[]
+        "wireshark__tls12-dsb.pcapng"
     );
     assert_eq!(certs.len(), 2, "leaf and intermediate");
     let leaf = certs
@@ -336,13 +313,7 @@ async fn finds_fingerprints_certificates_and_session_pcaps() {
     assert!(leaf.field("san").is_some_and(|s| s.contains("example.com")));
     assert_eq!(leaf.field("x509.sha256").map(str::len), Some(64));
     // A session to its pcap.
-    let sessions = run!(
-        &app,
-        "capture-to-sessions",
-        "packetpivot.Capture",
-        "wireshark__tls12-dsb.pcapng",
-        &[]
-    );
+    let sessions = on_capture!(&app, "capture-to-sessions", "wireshark__tls12-dsb.pcapng");
     let first = &sessions[0];
     let file = run!(
         &app,
@@ -362,13 +333,7 @@ async fn finds_fingerprints_certificates_and_session_pcaps() {
 async fn pivots_from_addresses_macs_and_ports() {
     let mut s = setup(&["zeek__wikipedia.pcap"]);
     let app = app!(s);
-    let ips = run!(
-        &app,
-        "capture-to-ips",
-        "packetpivot.Capture",
-        "zeek__wikipedia.pcap",
-        &[]
-    );
+    let ips = on_capture!(&app, "capture-to-ips", "zeek__wikipedia.pcap");
     let server = ips
         .iter()
         .find(|g| g.value == "208.80.152.3")
@@ -418,13 +383,7 @@ async fn pivots_from_addresses_macs_and_ports() {
 async fn finds_the_clients_that_asked_for_a_name_and_its_addresses() {
     let mut s = setup(&["zeek__wikipedia.pcap"]);
     let app = app!(s);
-    let names = run!(
-        &app,
-        "capture-to-dns-names",
-        "packetpivot.Capture",
-        "zeek__wikipedia.pcap",
-        &[]
-    );
+    let names = on_capture!(&app, "capture-to-dns-names", "zeek__wikipedia.pcap");
     let upload = names
         .iter()
         .find(|n| n.value == "upload.wikimedia.org")
@@ -447,13 +406,7 @@ async fn finds_the_clients_that_asked_for_a_name_and_its_addresses() {
         upload.field("capture.sha256")
     );
     // A website (an HTTP host) is a DNS name to Maltego: the same transform answers it.
-    let hosts = run!(
-        &app,
-        "capture-to-http-hosts",
-        "packetpivot.Capture",
-        "zeek__wikipedia.pcap",
-        &[]
-    );
+    let hosts = on_capture!(&app, "capture-to-http-hosts", "zeek__wikipedia.pcap");
     let bits = hosts
         .iter()
         .find(|h| h.value == "bits.wikimedia.org")
@@ -511,13 +464,7 @@ async fn finds_the_clients_that_asked_for_a_name_and_its_addresses() {
 async fn names_mac_vendors_and_says_why_when_there_is_none() {
     let mut s = setup(&["zeek__wikipedia.pcap"]);
     let app = app!(s);
-    let macs = run!(
-        &app,
-        "capture-to-macs",
-        "packetpivot.Capture",
-        "zeek__wikipedia.pcap",
-        &[]
-    );
+    let macs = on_capture!(&app, "capture-to-macs", "zeek__wikipedia.pcap");
     // tshark's eth.src_resolved names this one Cisco_be:8c:ff.
     let router = macs
         .iter()
@@ -587,12 +534,10 @@ async fn shows_what_a_session_carried() {
             .unwrap_or_else(|| panic!("no session with {field} {value}"))
     };
     // TLS: tshark shows one ClientHello, SNI zeek.org, JA3 bddb1660..., to port 443.
-    let sessions = run!(
+    let sessions = on_capture!(
         &app,
         "capture-to-sessions",
-        "packetpivot.Capture",
-        "zeek__openjdk-25.0.2-zeek.org.pcap",
-        &[]
+        "zeek__openjdk-25.0.2-zeek.org.pcap"
     );
     let tls = facts_of(&sessions, "tls.sni", "zeek.org");
     let got = run!(
@@ -626,12 +571,10 @@ async fn shows_what_a_session_carried() {
         .iter()
         .all(|g| g.field("capture.sha256") == tls.field("capture.sha256")));
     // The same name as capture-to-tls-names builds it, fields and all.
-    let names = run!(
+    let names = on_capture!(
         &app,
         "capture-to-tls-names",
-        "packetpivot.Capture",
-        "zeek__openjdk-25.0.2-zeek.org.pcap",
-        &[]
+        "zeek__openjdk-25.0.2-zeek.org.pcap"
     );
     let sni = got.iter().find(|g| g.value == "zeek.org").expect("sni");
     let entity_fields = |g: &Got| -> Vec<(String, String)> {
@@ -644,13 +587,7 @@ async fn shows_what_a_session_carried() {
     assert_eq!(entity_fields(sni), entity_fields(&names[0]));
     assert_eq!(sni.field("link#maltego.link.label"), Some("TLS SNI"));
     // Certificates: the TLS 1.2 server's leaf and intermediate.
-    let sessions = run!(
-        &app,
-        "capture-to-sessions",
-        "packetpivot.Capture",
-        "wireshark__tls12-dsb.pcapng",
-        &[]
-    );
+    let sessions = on_capture!(&app, "capture-to-sessions", "wireshark__tls12-dsb.pcapng");
     let mut with_certs = Vec::new();
     for session in &sessions {
         let got = run!(
@@ -673,13 +610,7 @@ async fn shows_what_a_session_carried() {
     assert_eq!(subjects.len(), 2);
     assert!(subjects.iter().any(|s| s.contains("CN=www.example.org")));
     // HTTP: tshark's tcp.stream 3 asked upload.wikimedia.org for two URIs.
-    let sessions = run!(
-        &app,
-        "capture-to-sessions",
-        "packetpivot.Capture",
-        "zeek__wikipedia.pcap",
-        &[]
-    );
+    let sessions = on_capture!(&app, "capture-to-sessions", "zeek__wikipedia.pcap");
     let http = facts_of(&sessions, "client.port", "49997");
     let got = run!(
         &app,

@@ -1,7 +1,7 @@
 //! DNS name → the addresses its DNS answers gave (A and AAAA records of the Answer section),
 //! with record type and TTLs.
 
-use super::pivot::{capped, capture_of, ip_entity_type, provenance, short_list};
+use super::pivot::{capped, capture_of, dns_name_of, ip_entity_type, provenance, short_list};
 use super::{Context, Meta, Transform, TransformError};
 use crate::facts::pivots::resolutions;
 use crate::maltego::entity;
@@ -21,10 +21,7 @@ pub static TRANSFORM: Transform = Transform {
 };
 
 fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
-    let name = ctx.request.value.trim();
-    if name.trim_end_matches('.').is_empty() {
-        return Err(TransformError::MissingInput("the DNS name is empty".into()));
-    }
+    let name = dns_name_of(ctx)?;
     let finished = ctx.store.split(&capture_of(ctx)?)?;
     let entities: Vec<Entity> = resolutions(finished.facts(), name)
         .into_iter()

@@ -4,7 +4,7 @@
 //! One transform serves both inputs: `maltego.Website` extends `maltego.DNSName`, so Maltego
 //! offers a DNSName transform on websites too (the request's genealogy names both).
 
-use super::pivot::{capped, capture_of, ip_entity_type, provenance};
+use super::pivot::{capped, capture_of, dns_name_of, ip_entity_type, provenance};
 use super::{Context, Meta, Transform, TransformError};
 use crate::facts::pivots::clients_asking;
 use crate::maltego::entity;
@@ -24,10 +24,7 @@ pub static TRANSFORM: Transform = Transform {
 };
 
 fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
-    let name = ctx.request.value.trim();
-    if name.trim_end_matches('.').is_empty() {
-        return Err(TransformError::MissingInput("the DNS name is empty".into()));
-    }
+    let name = dns_name_of(ctx)?;
     let finished = ctx.store.split(&capture_of(ctx)?)?;
     let entities: Vec<Entity> = clients_asking(finished.sessions(), finished.facts(), name)
         .into_iter()

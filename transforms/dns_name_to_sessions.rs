@@ -1,7 +1,7 @@
 //! DNS name or website → the sessions that asked for it or went to it: DNS queries for the
 //! name, TLS ClientHellos naming it (SNI), HTTP requests with it as Host.
 
-use super::pivot::{capped, capture_of, session_entities};
+use super::pivot::{capped, capture_of, dns_name_of, session_entities};
 use super::{Context, Meta, Transform, TransformError};
 use crate::facts::pivots::sessions_naming;
 use crate::maltego::entity;
@@ -21,10 +21,7 @@ pub static TRANSFORM: Transform = Transform {
 };
 
 fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
-    let name = ctx.request.value.trim();
-    if name.trim_end_matches('.').is_empty() {
-        return Err(TransformError::MissingInput("the DNS name is empty".into()));
-    }
+    let name = dns_name_of(ctx)?;
     let finished = ctx.store.split(&capture_of(ctx)?)?;
     let numbers = sessions_naming(finished.facts(), name);
     Ok(capped(

@@ -66,6 +66,16 @@ pub fn capture_of(ctx: &Context<'_>) -> Result<String, TransformError> {
         })
 }
 
+/// The DNS name (or website) a name pivot works on: the entity's value, trimmed; an empty
+/// name is an error rather than a search for nothing.
+pub fn dns_name_of<'a>(ctx: &Context<'a>) -> Result<&'a str, TransformError> {
+    let name = ctx.request.value.trim();
+    if name.trim_end_matches('.').is_empty() {
+        return Err(TransformError::MissingInput("the DNS name is empty".into()));
+    }
+    Ok(name)
+}
+
 /// A response holding at most the request's limit of `entities` (already in their final
 /// order), with an Inform when some were left out.
 pub fn capped(ctx: &Context<'_>, entities: Vec<Entity>, what: &str) -> Response {

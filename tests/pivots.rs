@@ -501,3 +501,82 @@ async fn shows_what_a_session_carried() {
         .iter()
         .any(|(_, t)| t.contains("showed no application facts")));
 }
+
+/// The records of a capture file: (timestamp, captured bytes), in file order.
+fn records_of(path: &std::path::Path) -> Vec<(Option<i64>, Vec<u8>)> {
+    let mut reader = packetpivot::capture::reader::CaptureReader::open(path, &Default::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = Vec::new();
+    while let Some(r) = reader.next_record() {
+        out.push((r.ts_ns, r.data.to_vec()));
+    }
+    out
+}
+
+#[actix_web::test]
+async fn chains_a_capture_to_a_name_its_sessions_and_one_session_pcap() {
+    use sha2::Digest;
+    let mut s = setup(&["zeek__wikipedia.pcap"]);
+    let app = app!(s);
+    // Capture → the DNS names its clients queried → one of them.
+    let names = on_capture!(&app, "capture-to-dns-names", "zeek__wikipedia.pcap");
+    let name = names
+        .iter()
+        .find(|n| n.value == "upload.wikimedia.org")
+        .expect("name");
+    // → the sessions that asked for it or went to it, largest first → the largest.
+    let sessions = run!(
+        &app,
+        "dns-name-to-sessions",
+        "maltego.DNSName",
+        &name.value,
+        &provenance(name)
+    );
+    let session = &sessions[0];
+    assert!(
+        session.value.starts_with("TCP 141.142.220.118:"),
+        "{}",
+        session.value
+    );
+    // → its own pcap.
+    let file = run!(
+        &app,
+        "session-to-pcap",
+        "packetpivot.Session",
+        &session.value,
+        &session.fields
+    );
+    assert_eq!(file.len(), 1);
+    let pcap = std::path::Path::new(file[0].field("pcap.path").expect("path"));
+    assert!(pcap.is_file(), "{}", pcap.display());
+    let bytes = std::fs::read(pcap).expect("read");
+    assert_eq!(
+        Some(hex::encode(sha2::Sha256::digest(&bytes)).as_str()),
+        file[0].field("pcap.sha256")
+    );
+    // The pcap holds exactly that session's packets: as many as the session entity says,
+    // each a record of the capture, and together all of one tshark TCP stream.
+    let got = records_of(pcap);
+    let count = |f: &str| -> usize { session.field(f).and_then(|v| v.parse().ok()).expect(f) };
+    assert_eq!(
+        got.len(),
+        count("packets.to_server") + count("packets.to_client")
+    );
+    let original = records_of(&s.root.join("zeek__wikipedia.pcap"));
+    let streams: Vec<String> = include_str!("data/golden/zeek__wikipedia.pcap.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').nth(2).unwrap_or("-").to_string())
+        .collect();
+    let stream_of = |record: &(Option<i64>, Vec<u8>)| {
+        let i = original
+            .iter()
+            .position(|r| r == record)
+            .expect("a record of the capture");
+        streams[i].clone()
+    };
+    let stream = stream_of(&got[0]);
+    assert!(stream.starts_with("tcp:"), "{stream}");
+    assert!(got.iter().all(|r| stream_of(r) == stream));
+    assert_eq!(got.len(), streams.iter().filter(|s| **s == stream).count());
+}

@@ -1,6 +1,6 @@
 //! Capture → its talkers: every IP address, with packets, bytes, sessions and roles.
 
-use super::pivot::{capped, ip_entity_type, provenance, short_list};
+use super::pivot::{capped, counted, ip_entity_type, provenance, short_list};
 use super::{capture_path, Context, Meta, Transform, TransformError};
 use crate::facts::pivots::talkers;
 use crate::maltego::entity;
@@ -43,8 +43,8 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
             e.fields.retain(|f| !f.value.is_empty());
             provenance(&mut e, &finished);
             e.link.label = Some(format!(
-                "{} sessions · {}",
-                t.sessions,
+                "{} · {}",
+                counted(t.sessions, "session", "sessions"),
                 crate::units::human_bytes(t.bytes)
             ));
             e

@@ -123,6 +123,11 @@ pub fn session_entities(
         .collect()
 }
 
+/// A count with its noun, for link labels: `1 query`, `8 queries`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A short comma-separated list of at most `max` items, with a count of the rest.
 pub fn short_list<'a>(items: impl IntoIterator<Item = &'a String>, max: usize) -> String {
     let all: Vec<&String> = items.into_iter().collect();
@@ -143,7 +148,7 @@ pub fn dns_name_entity(n: QueriedName, finished: &Finished) -> Entity {
         .field("dns.addresses", "Resolved to", short_list(&n.addresses, 8));
     e.fields.retain(|f| !f.value.is_empty());
     provenance(&mut e, finished);
-    e.link.label = Some(format!("{} queries", n.queries));
+    e.link.label = Some(counted(n.queries, "query", "queries"));
     e
 }
 
@@ -159,7 +164,7 @@ pub fn website_entity(h: &HttpHost, finished: &Finished) -> Entity {
         .field("http.clients", "Clients", short_list(&h.clients, 8));
     e.fields.retain(|f| !f.value.is_empty());
     provenance(&mut e, finished);
-    e.link.label = Some(format!("{} requests", h.requests));
+    e.link.label = Some(counted(h.requests, "request", "requests"));
     e
 }
 
@@ -184,7 +189,10 @@ pub fn tls_name_entity(n: TlsName, finished: &Finished) -> Entity {
         .field("tls.ja3", "JA3", short_list(&n.ja3, 4))
         .field("tls.ja4", "JA4", short_list(&n.ja4, 4));
     provenance(&mut e, finished);
-    e.link.label = Some(format!("SNI · {} sessions", n.sessions.len()));
+    e.link.label = Some(format!(
+        "SNI · {}",
+        counted(n.sessions.len() as u64, "session", "sessions")
+    ));
     e
 }
 
@@ -198,7 +206,10 @@ pub fn fingerprint_entity(f: Fingerprint, finished: &Finished) -> Entity {
         .field("tls.sessions", "Sessions", n.to_string());
     e.fields.retain(|x| !x.value.is_empty());
     provenance(&mut e, finished);
-    e.link.label = Some(format!("{kind} · {n} sessions"));
+    e.link.label = Some(format!(
+        "{kind} · {}",
+        counted(n as u64, "session", "sessions")
+    ));
     e
 }
 
@@ -218,7 +229,7 @@ pub fn certificate_entity(c: CertificateSeen, finished: &Finished) -> Entity {
         .field("tls.sessions", "Sessions", n.to_string());
     e.fields.retain(|x| !x.value.is_empty());
     provenance(&mut e, finished);
-    e.link.label = Some(format!("{n} sessions"));
+    e.link.label = Some(counted(n as u64, "session", "sessions"));
     e
 }
 
@@ -235,6 +246,6 @@ pub fn service_entity(s: Service, finished: &Finished) -> Entity {
         .field("service.source", "Named from", s.source)
         .field("service.sessions", "Sessions", n.to_string());
     provenance(&mut e, finished);
-    e.link.label = Some(format!("{n} sessions"));
+    e.link.label = Some(counted(n as u64, "session", "sessions"));
     e
 }

@@ -79,6 +79,10 @@ fn finds_http_hosts_dns_names_and_answers_like_tshark() {
     // (141.142.220.50); the Answer sections hold exactly these two.
     assert_eq!(answers, set(&["208.80.152.2", "208.80.152.3"]));
     assert!(facts.iter().any(|f| f.service.as_deref() == Some("http")));
+    // tshark: 15 http.request frames; six keep-alive connections each send two requests,
+    // and the second of each is read too.
+    let requests: usize = facts.iter().map(|f| f.http_requests.len()).sum();
+    assert_eq!(requests, 15);
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! Capture → the server certificates its TLS 1.2 handshakes showed (`maltego.X509Certificate`).
 
-use super::pivot::{capped, provenance};
+use super::pivot::{capped, certificate_entity};
 use super::{capture_path, Context, Meta, Transform, TransformError};
 use crate::facts::pivots::certificates;
 use crate::maltego::entity;
-use crate::maltego::response::{Entity, Response};
+use crate::maltego::response::Response;
 
 /// The transform.
 pub static TRANSFORM: Transform = Transform {
@@ -23,23 +23,7 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     let finished = ctx.store.split(&capture_path(ctx.request)?)?;
     let entities = certificates(finished.facts())
         .into_iter()
-        .map(|c| {
-            let n = c.sessions.len();
-            let cert = c.certificate;
-            let mut e = Entity::new(entity::X509, cert.subject.clone());
-            e.field("issuer", "Issuer", cert.issuer)
-                .strict_field("serial", "Serial", cert.serial)
-                .field("san", "SAN", cert.sans.join(", "))
-                .field("x509.not_before", "Not before", cert.not_before)
-                .field("x509.not_after", "Not after", cert.not_after)
-                .field("x509.sha1", "SHA-1", cert.sha1)
-                .strict_field("x509.sha256", "SHA-256", cert.sha256)
-                .field("tls.sessions", "Sessions", n.to_string());
-            e.fields.retain(|x| !x.value.is_empty());
-            provenance(&mut e, &finished);
-            e.link.label = Some(format!("{n} sessions"));
-            e
-        })
+        .map(|c| certificate_entity(c, &finished))
         .collect();
     Ok(capped(ctx, entities, "certificates"))
 }

@@ -1,10 +1,10 @@
 //! Capture → the DNS names its clients asked for, with how often and by whom.
 
-use super::pivot::{capped, provenance, short_list};
+use super::pivot::{capped, dns_name_entity};
 use super::{capture_path, Context, Meta, Transform, TransformError};
 use crate::facts::pivots::dns_names;
 use crate::maltego::entity;
-use crate::maltego::response::{Entity, Response};
+use crate::maltego::response::Response;
 
 /// The transform.
 pub static TRANSFORM: Transform = Transform {
@@ -23,16 +23,7 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     let finished = ctx.store.split(&capture_path(ctx.request)?)?;
     let entities = dns_names(finished.sessions(), finished.facts())
         .into_iter()
-        .map(|n| {
-            let mut e = Entity::new(entity::DNS_NAME, n.name);
-            e.field("dns.queries", "Queries", n.queries.to_string())
-                .field("dns.clients", "Clients", short_list(&n.clients, 8))
-                .field("dns.addresses", "Resolved to", short_list(&n.addresses, 8));
-            e.fields.retain(|f| !f.value.is_empty());
-            provenance(&mut e, &finished);
-            e.link.label = Some(format!("{} queries", n.queries));
-            e
-        })
+        .map(|n| dns_name_entity(n, &finished))
         .collect();
     Ok(capped(ctx, entities, "DNS names"))
 }

@@ -1,6 +1,6 @@
 //! Capture → its talkers: every IP address, with packets, bytes, sessions and roles.
 
-use super::pivot::{capped, provenance, short_list};
+use super::pivot::{capped, counted, ip_entity_type, provenance, short_list};
 use super::{capture_path, Context, Meta, Transform, TransformError};
 use crate::facts::pivots::talkers;
 use crate::maltego::entity;
@@ -24,12 +24,7 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     let entities = talkers(finished.sessions())
         .into_iter()
         .map(|t| {
-            let kind = if t.address.contains(':') {
-                entity::IPV6
-            } else {
-                entity::IPV4
-            };
-            let mut e = Entity::new(kind, t.address.clone());
+            let mut e = Entity::new(ip_entity_type(&t.address), t.address.clone());
             e.field("ipaddress.internal", "Internal", t.internal.to_string())
                 .field("talker.packets", "Packets", t.packets.to_string())
                 .field("talker.bytes", "Bytes", t.bytes.to_string())
@@ -48,8 +43,8 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
             e.fields.retain(|f| !f.value.is_empty());
             provenance(&mut e, &finished);
             e.link.label = Some(format!(
-                "{} sessions · {}",
-                t.sessions,
+                "{} · {}",
+                counted(t.sessions, "session", "sessions"),
                 crate::units::human_bytes(t.bytes)
             ));
             e

@@ -1,10 +1,10 @@
 //! Capture → the TLS server names (SNI) its clients asked for.
 
-use super::pivot::{capped, provenance, short_list};
+use super::pivot::{capped, tls_name_entity};
 use super::{capture_path, Context, Meta, Transform, TransformError};
 use crate::facts::pivots::tls_names;
 use crate::maltego::entity;
-use crate::maltego::response::{Entity, Response};
+use crate::maltego::response::Response;
 
 /// The transform.
 pub static TRANSFORM: Transform = Transform {
@@ -23,15 +23,7 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     let finished = ctx.store.split(&capture_path(ctx.request)?)?;
     let entities = tls_names(finished.facts())
         .into_iter()
-        .map(|n| {
-            let mut e = Entity::new(entity::DNS_NAME, n.name);
-            e.field("tls.sessions", "TLS sessions", n.sessions.len().to_string())
-                .field("tls.ja3", "JA3", short_list(&n.ja3, 4))
-                .field("tls.ja4", "JA4", short_list(&n.ja4, 4));
-            provenance(&mut e, &finished);
-            e.link.label = Some(format!("SNI · {} sessions", n.sessions.len()));
-            e
-        })
+        .map(|n| tls_name_entity(n, &finished))
         .collect();
     Ok(capped(ctx, entities, "TLS server names"))
 }

@@ -1,10 +1,10 @@
 //! Capture → the URLs its HTTP clients requested (`maltego.URL`).
 
-use super::pivot::{capped, provenance};
+use super::pivot::{capped, url_entities};
 use super::{capture_path, Context, Meta, Transform, TransformError};
 use crate::facts::pivots::http_hosts;
 use crate::maltego::entity;
-use crate::maltego::response::{Entity, Response};
+use crate::maltego::response::Response;
 
 /// The transform.
 pub static TRANSFORM: Transform = Transform {
@@ -21,15 +21,9 @@ pub static TRANSFORM: Transform = Transform {
 
 fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     let finished = ctx.store.split(&capture_path(ctx.request)?)?;
-    let mut entities = Vec::new();
-    for h in http_hosts(finished.sessions(), finished.facts()) {
-        for url in &h.urls {
-            let mut e = Entity::new(entity::URL, url.clone());
-            e.strict_field("url", "URL", url.clone())
-                .field("http.host", "Host", h.host.clone());
-            provenance(&mut e, &finished);
-            entities.push(e);
-        }
-    }
+    let entities = http_hosts(finished.sessions(), finished.facts())
+        .iter()
+        .flat_map(|h| url_entities(h, &finished))
+        .collect();
     Ok(capped(ctx, entities, "URLs"))
 }

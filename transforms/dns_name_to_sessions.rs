@@ -1,10 +1,9 @@
 //! DNS name or website → the sessions that asked for it or went to it: DNS queries for the
 //! name, TLS ClientHellos naming it (SNI), HTTP requests with it as Host.
 
-use std::collections::BTreeSet;
-
-use super::pivot::{capped, capture_of, session_entities};
+use super::pivot::{capped, capture_of, dns_name_of, session_entities};
 use super::{Context, Meta, Transform, TransformError};
+use crate::facts::pivots::sessions_naming;
 use crate::maltego::entity;
 use crate::maltego::response::Response;
 
@@ -22,37 +21,9 @@ pub static TRANSFORM: Transform = Transform {
 };
 
 fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
-    let name = ctx
-        .request
-        .value
-        .trim()
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    if name.is_empty() {
-        return Err(TransformError::MissingInput("the DNS name is empty".into()));
-    }
+    let name = dns_name_of(ctx)?;
     let finished = ctx.store.split(&capture_of(ctx)?)?;
-    let same = |n: &str| n.trim_end_matches('.').eq_ignore_ascii_case(&name);
-    let numbers: BTreeSet<u64> = finished
-        .facts()
-        .iter()
-        .filter(|f| {
-            f.dns
-                .iter()
-                .any(|m| m.questions.iter().any(|q| same(&q.name)))
-                || f.tls_client
-                    .as_ref()
-                    .and_then(|t| t.client_hello.as_ref())
-                    .and_then(|h| h.sni.as_deref())
-                    .is_some_and(same)
-                || f.http_requests.iter().any(|r| {
-                    r.host
-                        .as_deref()
-                        .is_some_and(|h| same(h.split(':').next().unwrap_or(h)))
-                })
-        })
-        .map(|f| f.session)
-        .collect();
+    let numbers = sessions_naming(finished.facts(), name);
     Ok(capped(
         ctx,
         session_entities(ctx, &finished, &numbers),

@@ -1,6 +1,6 @@
 //! MAC address → the IP addresses seen behind it, and its vendor.
 
-use super::pivot::{capped, capture_of, provenance};
+use super::pivot::{capped, capture_of, ip_entity_type, provenance};
 use super::{Context, Meta, Transform, TransformError};
 use crate::facts::pivots::macs;
 use crate::maltego::entity;
@@ -33,12 +33,7 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
         .filter(|m| m.mac == mac)
     {
         for ip in &m.ips {
-            let kind = if ip.contains(':') {
-                entity::IPV6
-            } else {
-                entity::IPV4
-            };
-            let mut e = Entity::new(kind, ip.clone());
+            let mut e = Entity::new(ip_entity_type(ip), ip.clone());
             provenance(&mut e, &finished);
             e.link.label = m.vendor.clone();
             entities.push(e);

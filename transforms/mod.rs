@@ -20,12 +20,16 @@ mod capture_to_services;
 mod capture_to_sessions;
 mod capture_to_tls_names;
 mod capture_to_urls;
+mod dns_name_to_addresses;
+mod dns_name_to_clients;
 mod dns_name_to_sessions;
 mod ip_to_dns_names;
 mod ip_to_macs;
 mod ip_to_sessions;
 mod mac_to_ips;
+mod mac_to_vendor;
 mod port_to_sessions;
+mod session_to_facts;
 mod session_to_ips;
 mod session_to_pcap;
 mod session_to_ports;
@@ -161,6 +165,7 @@ pub static TRANSFORMS: &[&Transform] = &[
     &session_to_ips::TRANSFORM,
     &session_to_ports::TRANSFORM,
     &session_to_pcap::TRANSFORM,
+    &session_to_facts::TRANSFORM,
     &capture_to_ips::TRANSFORM,
     &capture_to_macs::TRANSFORM,
     &capture_to_dns_names::TRANSFORM,
@@ -174,7 +179,10 @@ pub static TRANSFORMS: &[&Transform] = &[
     &ip_to_macs::TRANSFORM,
     &ip_to_dns_names::TRANSFORM,
     &mac_to_ips::TRANSFORM,
+    &mac_to_vendor::TRANSFORM,
     &dns_name_to_sessions::TRANSFORM,
+    &dns_name_to_clients::TRANSFORM,
+    &dns_name_to_addresses::TRANSFORM,
     &port_to_sessions::TRANSFORM,
 ];
 

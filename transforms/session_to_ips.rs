@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use super::entities::prop;
+use super::pivot::{copy_provenance, ip_entity_type};
 use super::{check_input, Context, Meta, Transform, TransformError};
 use crate::maltego::entity;
 use crate::maltego::response::{Entity, Response};
@@ -36,12 +37,8 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
                 "the session's {field} field holds {text:?}, which is not an IP address"
             )));
         };
-        let kind = if addr.is_ipv4() {
-            entity::IPV4
-        } else {
-            entity::IPV6
-        };
-        let mut e = Entity::new(kind, addr.to_string());
+        let address = addr.to_string();
+        let mut e = Entity::new(ip_entity_type(&address), address);
         copy_provenance(req, &mut e);
         e.link.label = Some(role.to_string());
         response.entities.push(e);
@@ -50,16 +47,4 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
         response.inform("this session has no IP addresses (a link-layer session)");
     }
     Ok(response)
-}
-
-/// Carries the capture's identity to the next pivot.
-pub(super) fn copy_provenance(req: &crate::maltego::request::TransformRequest, e: &mut Entity) {
-    for (name, display) in [
-        (prop::CAPTURE_SHA256, "Capture SHA-256"),
-        (prop::CAPTURE_PATH, "Capture path"),
-    ] {
-        if let Some(v) = req.field(name) {
-            e.field(name, display, v.to_string());
-        }
-    }
 }

@@ -1,7 +1,7 @@
 //! Session → its client and server ports.
 
 use super::entities::prop;
-use super::session_to_ips::copy_provenance;
+use super::pivot::copy_provenance;
 use super::{check_input, Context, Meta, Transform, TransformError};
 use crate::maltego::entity;
 use crate::maltego::response::{Entity, Response};

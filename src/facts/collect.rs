@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::dns::{parse_dns, parse_dns_tcp, DnsMessage};
-use super::http::{parse_http, HttpMessage, HttpRequest, HttpResponse};
+use super::http::{parse_http_stream, HttpMessage, HttpRequest, HttpResponse};
 use super::reference::service_name;
 use super::tls::{parse_handshakes, TlsFacts};
 use crate::capture::decode::{self, Layer, Transport};
@@ -204,10 +204,12 @@ fn analyse(ins: Inspecting) -> SessionFacts {
             if bytes.is_empty() {
                 continue;
             }
-            match parse_http(bytes) {
-                Some(HttpMessage::Request(r)) if from_client => f.http_requests.push(r),
-                Some(HttpMessage::Response(r)) if !from_client => f.http_responses.push(r),
-                _ => {}
+            for message in parse_http_stream(bytes) {
+                match message {
+                    HttpMessage::Request(r) if from_client => f.http_requests.push(r),
+                    HttpMessage::Response(r) if !from_client => f.http_responses.push(r),
+                    _ => {}
+                }
             }
             let tls = parse_handshakes(bytes);
             if tls.client_hello.is_some()

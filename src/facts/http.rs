@@ -176,6 +176,150 @@ pub fn parse_http(payload: &[u8]) -> Option<HttpMessage> {
     Some(message)
 }
 
+/// Messages read from one direction of a connection: a keep-alive or pipelining client's
+/// first requests (a browser sends a handful per connection before the first packets run
+/// out). Further messages are not read.
+pub const MAX_MESSAGES: usize = 16;
+
+/// Parses the HTTP/1.x messages one direction of a TCP connection starts with (the payload
+/// in sequence order), one after the other, at most [`MAX_MESSAGES`].
+///
+/// Each message is read as [`parse_http`] reads it; the next one starts after its head and
+/// its body (RFC 9112 6.3: `Content-Length`, or a chunked `Transfer-Encoding` walked chunk by
+/// chunk; a request with neither has no body, and neither has a 1xx, 204 or 304 response).
+/// Reading stops at the first bytes that do not start a message, at a head not complete in
+/// the buffer, and after a message whose end cannot be known from the bytes alone: a
+/// response delimited by the connection's close, or a body not complete in the buffer. (An
+/// answer to a HEAD request declares a length it does not send; skipping it lands inside
+/// the next message, whose bytes then do not start one, so reading stops there too.)
+#[deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+pub fn parse_http_stream(stream: &[u8]) -> Vec<HttpMessage> {
+    let mut messages = Vec::new();
+    let mut rest = stream;
+    while messages.len() < MAX_MESSAGES {
+        let Some(message) = parse_http(rest) else {
+            break;
+        };
+        let end = head_len(rest).and_then(|head| {
+            let body = body_len(rest.get(..head)?, &message, rest.get(head..)?)?;
+            head.checked_add(body)
+        });
+        messages.push(message);
+        match end.and_then(|end| rest.get(end..)) {
+            Some(next) if !next.is_empty() => rest = next,
+            _ => break,
+        }
+    }
+    messages
+}
+
+/// The length of the message head at the start of `buf`: empty lines before the start line,
+/// the start line and the header lines, through the empty line that ends them. `None` when
+/// that empty line is not within [`MAX_HEAD_LEN`] bytes.
+fn head_len(buf: &[u8]) -> Option<usize> {
+    let head = buf.get(..MAX_HEAD_LEN).unwrap_or(buf);
+    let mut offset = 0usize;
+    let mut started = false;
+    let mut rest = head;
+    loop {
+        let lf = rest.iter().position(|&b| b == b'\n')?;
+        let line = rest.get(..lf)?;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        offset = offset.checked_add(lf + 1)?;
+        rest = rest.get(lf + 1..)?;
+        if !line.is_empty() {
+            started = true;
+        } else if started {
+            return Some(offset);
+        }
+    }
+}
+
+/// The length of the body after a message head, or `None` when the bytes do not tell it
+/// (see [`parse_http_stream`]).
+fn body_len(head: &[u8], message: &HttpMessage, after: &[u8]) -> Option<usize> {
+    if let HttpMessage::Response(r) = message {
+        if (100..200).contains(&r.status) || r.status == 204 || r.status == 304 {
+            return Some(0);
+        }
+    }
+    let mut content_length = None;
+    let mut transfer_encoding = None;
+    for line in Lines(head).skip_while(|l| l.is_empty()).skip(1) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (Some(name), Some(value)) = (line.get(..colon), line.get(colon + 1..)) else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case(b"content-length") && content_length.is_none() {
+            content_length = Some(trim(value));
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            transfer_encoding = Some(trim(value));
+        }
+    }
+    if let Some(codings) = transfer_encoding {
+        // Chunked must be the final coding (RFC 9112 6.1); anything else is read to close.
+        let last = codings.rsplit(|&b| b == b',').next().map(trim)?;
+        return last
+            .eq_ignore_ascii_case(b"chunked")
+            .then(|| chunked_len(after))
+            .flatten();
+    }
+    match content_length {
+        Some(v) if !v.is_empty() && v.iter().all(u8::is_ascii_digit) => {
+            std::str::from_utf8(v).ok()?.parse().ok()
+        }
+        Some(_) => None,
+        None if matches!(message, HttpMessage::Request(_)) => Some(0),
+        None => None,
+    }
+}
+
+/// The length of a chunked body at the start of `buf` (chunks, the last chunk and the
+/// trailer section), or `None` when it does not end within `buf` or is malformed.
+fn chunked_len(buf: &[u8]) -> Option<usize> {
+    let mut offset = 0usize;
+    loop {
+        let rest = buf.get(offset..)?;
+        let lf = rest.iter().position(|&b| b == b'\n')?;
+        let line = rest.get(..lf)?;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let size = line.split(|&b| b == b';').next().map(trim)?;
+        if size.is_empty() || size.len() > 8 || !size.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let size = usize::from_str_radix(std::str::from_utf8(size).ok()?, 16).ok()?;
+        offset = offset.checked_add(lf + 1)?;
+        if size == 0 {
+            // Trailer lines, then the empty line that ends the message.
+            loop {
+                let rest = buf.get(offset..)?;
+                let lf = rest.iter().position(|&b| b == b'\n')?;
+                let line = rest.get(..lf)?;
+                offset = offset.checked_add(lf + 1)?;
+                if line.strip_suffix(b"\r").unwrap_or(line).is_empty() {
+                    return Some(offset);
+                }
+            }
+        }
+        offset = offset.checked_add(size)?;
+        let crlf = buf.get(offset..)?;
+        offset = offset.checked_add(if crlf.starts_with(b"\r\n") {
+            2
+        } else if crlf.starts_with(b"\n") {
+            1
+        } else {
+            return None;
+        })?;
+    }
+}
+
 /// The headers kept.
 #[derive(Clone, Copy)]
 enum Field {
@@ -544,12 +688,75 @@ mod tests {
         assert_eq!(back, m);
     }
 
+    fn uris(messages: &[HttpMessage]) -> Vec<String> {
+        messages
+            .iter()
+            .map(|m| match m {
+                HttpMessage::Request(r) => r.uri.clone(),
+                HttpMessage::Response(r) => r.status.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parses_keep_alive_and_pipelined_requests_one_after_the_other() {
+        let stream = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n\
+POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello\
+PUT /c HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3;x=1\r\nabc\r\n0\r\nT: 1\r\n\r\n\
+GET /d HTTP/1.1\r\nHost: y\r\n\r\n";
+        assert_eq!(uris(&parse_http_stream(stream)), ["/a", "/b", "/c", "/d"]);
+        // The last request's host is its own.
+        let last = parse_http_stream(stream).pop().map(|m| req(Some(m)));
+        assert_eq!(last.and_then(|r| r.host).as_deref(), Some("y"));
+    }
+
+    #[test]
+    fn parses_responses_until_one_cannot_be_framed() {
+        let stream = b"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n\
+HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok\
+HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n\
+HTTP/1.0 200 OK\r\n\r\nread until close HTTP/1.1 200 OK\r\n\r\n";
+        assert_eq!(
+            uris(&parse_http_stream(stream)),
+            ["304", "200", "200", "200"]
+        );
+        // A body not complete in the buffer, or bytes that are no message, end the reading.
+        let cut = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort";
+        assert_eq!(parse_http_stream(cut).len(), 1);
+        let junk = b"GET / HTTP/1.1\r\n\r\n\x16\x03\x01 not http";
+        assert_eq!(parse_http_stream(junk).len(), 1);
+        let bad_chunk = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+        assert_eq!(parse_http_stream(bad_chunk).len(), 1);
+        assert!(parse_http_stream(b"").is_empty());
+    }
+
+    #[test]
+    fn parses_at_most_max_messages_of_a_flood() {
+        let stream = b"GET / HTTP/1.1\r\n\r\n".repeat(MAX_MESSAGES * 4);
+        assert_eq!(parse_http_stream(&stream).len(), MAX_MESSAGES);
+    }
+
     proptest! {
         #[test]
         fn rejects_nothing_by_panicking_on_arbitrary_bytes(
             data in proptest::collection::vec(any::<u8>(), 0..600)
         ) {
             let _ = parse_http(&data);
+            let _ = parse_http_stream(&data);
+        }
+
+        #[test]
+        fn rejects_nothing_by_panicking_in_a_stream_of_messages(
+            parts in proptest::collection::vec(
+                prop::sample::select(vec![
+                    &b"GET / HTTP/1.1\r\n"[..], b"HTTP/1.1 200 OK\r\n", b"\r\n",
+                    b"Content-Length: 3\r\n", b"Content-Length: 99999999999999999999\r\n",
+                    b"Transfer-Encoding: chunked\r\n", b"ffffffff\r\n", b"0\r\n", b"abc",
+                ]),
+                0..40,
+            )
+        ) {
+            let _ = parse_http_stream(&parts.concat());
         }
 
         #[test]

@@ -409,6 +409,195 @@ pub fn macs(sessions: &[SessionEntry]) -> Vec<MacEntry> {
     list
 }
 
+/// A client that asked for a name, and how.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AskingClient {
+    /// The client's address.
+    pub address: String,
+    /// How it asked: `DNS query`, `HTTP Host`, `TLS SNI` (in that order).
+    pub via: Vec<&'static str>,
+    /// Its sessions that asked.
+    pub sessions: BTreeSet<u64>,
+}
+
+/// An address a name resolved to in the Answer sections of the capture's DNS responses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Resolution {
+    /// The address (A or AAAA data).
+    pub address: String,
+    /// `A` or `AAAA`.
+    pub record_type: &'static str,
+    /// The TTLs the answers gave, in seconds.
+    pub ttls: BTreeSet<u32>,
+    /// The owner names of the records (the name itself, or where a CNAME chain ended).
+    pub owners: BTreeSet<String>,
+    /// Sessions that carried the answers.
+    pub sessions: BTreeSet<u64>,
+}
+
+/// Whether two DNS names are the same name: ASCII case and a trailing root dot do not
+/// count (RFC 4343), as a Maltego entity may carry either form.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
+}
+
+/// The host name of an HTTP Host header: without its port, and an IPv6 literal without
+/// its brackets (`[2001:db8::1]:8080` → `2001:db8::1`).
+pub fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// How one session's facts name `name`: asked in a DNS query (or seen in the question of
+/// a response), sent as HTTP Host, or asked for in a TLS ClientHello.
+#[derive(Debug, Default, Clone, Copy)]
+struct Naming {
+    dns_query: bool,
+    dns_response: bool,
+    http_host: bool,
+    tls_sni: bool,
+}
+
+impl Naming {
+    fn of(f: &SessionFacts, name: &str) -> Naming {
+        let asks = |response: bool| {
+            f.dns.iter().any(|m| {
+                m.response == response && m.questions.iter().any(|q| same_name(&q.name, name))
+            })
+        };
+        Naming {
+            dns_query: asks(false),
+            dns_response: asks(true),
+            http_host: f.http_requests.iter().any(|r| {
+                r.host
+                    .as_deref()
+                    .is_some_and(|h| same_name(host_name(h), name))
+            }),
+            tls_sni: f
+                .tls_client
+                .as_ref()
+                .and_then(|t| t.client_hello.as_ref())
+                .and_then(|h| h.sni.as_deref())
+                .is_some_and(|s| same_name(s, name)),
+        }
+    }
+
+    /// How the session's client asked for the name. A DNS response alone does not count:
+    /// its question was asked by whoever sent the query.
+    fn asked_via(self) -> Vec<&'static str> {
+        [
+            (self.dns_query, "DNS query"),
+            (self.http_host, "HTTP Host"),
+            (self.tls_sni, "TLS SNI"),
+        ]
+        .into_iter()
+        .filter_map(|(yes, via)| yes.then_some(via))
+        .collect()
+    }
+
+    /// Both sessions' ways together.
+    fn or(self, other: Naming) -> Naming {
+        Naming {
+            dns_query: self.dns_query || other.dns_query,
+            dns_response: self.dns_response || other.dns_response,
+            http_host: self.http_host || other.http_host,
+            tls_sni: self.tls_sni || other.tls_sni,
+        }
+    }
+
+    fn any(self) -> bool {
+        self.dns_query || self.dns_response || self.http_host || self.tls_sni
+    }
+}
+
+/// The sessions that name `name`: a DNS message asking for it (query or response), an
+/// HTTP request with it as Host, or a TLS ClientHello with it as server name.
+pub fn sessions_naming(facts: &[SessionFacts], name: &str) -> BTreeSet<u64> {
+    facts
+        .iter()
+        .filter(|f| Naming::of(f, name).any())
+        .map(|f| f.session)
+        .collect()
+}
+
+/// The clients that asked for `name` (DNS query, HTTP Host or TLS SNI), most sessions
+/// first. The client of a session is its initiator, the sender of queries and requests.
+pub fn clients_asking(
+    sessions: &[SessionEntry],
+    facts: &[SessionFacts],
+    name: &str,
+) -> Vec<AskingClient> {
+    // Per client: its sessions that asked, and the ways over all of them.
+    let mut map: BTreeMap<IpAddr, (BTreeSet<u64>, Naming)> = BTreeMap::new();
+    for f in facts {
+        let naming = Naming::of(f, name);
+        if naming.asked_via().is_empty() {
+            continue;
+        }
+        let Some(addr) = client_of(sessions, f.session).and_then(|c| c.parse::<IpAddr>().ok())
+        else {
+            continue;
+        };
+        let (numbers, ways) = map.entry(addr).or_default();
+        numbers.insert(f.session);
+        *ways = ways.or(naming);
+    }
+    let mut list: Vec<AskingClient> = map
+        .into_iter()
+        .map(|(addr, (sessions, ways))| AskingClient {
+            address: addr.to_string(),
+            via: ways.asked_via(),
+            sessions,
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.sessions
+            .len()
+            .cmp(&a.sessions.len())
+            .then(a.address.cmp(&b.address))
+    });
+    list
+}
+
+/// The addresses `name` resolved to: the A and AAAA records in the Answer section of every
+/// response whose question is `name` (so a CNAME chain's final addresses count for the name
+/// asked, as in [`dns_names`]), in address order (IPv4 first).
+///
+/// Authority and Additional records are not facts here (see [`super::dns`]): a glue record
+/// names a server of the zone, not an answer to the question.
+pub fn resolutions(facts: &[SessionFacts], name: &str) -> Vec<Resolution> {
+    let mut map: BTreeMap<IpAddr, Resolution> = BTreeMap::new();
+    for f in facts {
+        for m in f.dns.iter().filter(|m| m.response) {
+            if !m.questions.iter().any(|q| same_name(&q.name, name)) {
+                continue;
+            }
+            for r in &m.answers {
+                let (addr, record_type) = match &r.data {
+                    DnsData::A(a) => (IpAddr::V4(*a), "A"),
+                    DnsData::Aaaa(a) => (IpAddr::V6(*a), "AAAA"),
+                    _ => continue,
+                };
+                let e = map.entry(addr).or_insert_with(|| Resolution {
+                    address: addr.to_string(),
+                    record_type,
+                    ..Resolution::default()
+                });
+                e.ttls.insert(r.ttl);
+                e.owners.insert(r.name.clone());
+                e.sessions.insert(f.session);
+            }
+        }
+    }
+    map.into_values().collect()
+}
+
 /// Parses `aa:bb:cc:dd:ee:ff` (or `-` separated).
 pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
     let mut out = [0u8; 6];
@@ -422,6 +611,108 @@ pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::dns::{DnsMessage, DnsQuestion, DnsRecord};
+    use crate::facts::http::HttpRequest;
+
+    fn dns(response: bool, name: &str, answers: Vec<DnsRecord>) -> DnsMessage {
+        DnsMessage {
+            id: 1,
+            response,
+            opcode: 0,
+            rcode: 0,
+            questions: vec![DnsQuestion {
+                name: name.into(),
+                qtype: 1,
+                qclass: 1,
+            }],
+            answers,
+            truncated_flag: false,
+            anomalies: Vec::new(),
+        }
+    }
+
+    fn record(name: &str, ttl: u32, data: DnsData) -> DnsRecord {
+        DnsRecord {
+            name: name.into(),
+            rtype: 1,
+            ttl,
+            data,
+        }
+    }
+
+    #[test]
+    fn matches_names_without_case_trailing_dot_or_port() {
+        assert!(same_name("WWW.Example.org.", "www.example.org"));
+        assert!(!same_name("example.org", "www.example.org"));
+        assert_eq!(host_name("example.org:8080"), "example.org");
+        assert_eq!(host_name("[2001:db8::1]:80"), "2001:db8::1");
+        assert_eq!(host_name("example.org"), "example.org");
+    }
+
+    #[test]
+    fn resolves_names_from_answers_through_cname_chains() {
+        let v4 = |s: &str| DnsData::A(s.parse().expect("v4"));
+        let chain = vec![
+            record(
+                "www.example.org",
+                60,
+                DnsData::Name("edge.example.net".into()),
+            ),
+            record("edge.example.net", 30, v4("192.0.2.7")),
+            record(
+                "edge.example.net",
+                30,
+                DnsData::Aaaa("2001:db8::7".parse().expect("v6")),
+            ),
+        ];
+        let facts = vec![
+            SessionFacts {
+                session: 3,
+                dns: vec![
+                    dns(false, "www.example.org", Vec::new()),
+                    dns(true, "www.example.org", chain),
+                ],
+                ..SessionFacts::default()
+            },
+            SessionFacts {
+                session: 5,
+                dns: vec![dns(
+                    true,
+                    "www.example.org.",
+                    vec![record("www.example.org", 20, v4("192.0.2.7"))],
+                )],
+                http_requests: vec![HttpRequest {
+                    method: "GET".into(),
+                    uri: "/".into(),
+                    version: "HTTP/1.1".into(),
+                    host: Some("WWW.example.org:80".into()),
+                    user_agent: None,
+                }],
+                ..SessionFacts::default()
+            },
+        ];
+        let got = resolutions(&facts, "www.example.org");
+        assert_eq!(got.len(), 2);
+        let first = got.first().expect("v4");
+        assert_eq!(
+            (first.address.as_str(), first.record_type),
+            ("192.0.2.7", "A")
+        );
+        assert_eq!(first.ttls, BTreeSet::from([20, 30]));
+        assert_eq!(first.sessions, BTreeSet::from([3, 5]));
+        assert_eq!(got.get(1).map(|r| r.record_type), Some("AAAA"));
+        assert!(resolutions(&facts, "edge.example.net").is_empty());
+        assert_eq!(
+            sessions_naming(&facts, "www.example.org"),
+            BTreeSet::from([3, 5])
+        );
+        // Session 5 only saw a response to someone else's query, but asked by HTTP.
+        let ways: Vec<_> = facts
+            .iter()
+            .map(|f| Naming::of(f, "www.example.org").asked_via())
+            .collect();
+        assert_eq!(ways, vec![vec!["DNS query"], vec!["HTTP Host"]]);
+    }
 
     #[test]
     fn parses_macs_and_internal_addresses() {

@@ -30,3 +30,5 @@ pub const X509: &str = "maltego.X509Certificate";
 pub const UNKNOWN: &str = "maltego.Unknown";
 /// Maltego's phrase entity (generic text).
 pub const PHRASE: &str = "maltego.Phrase";
+/// An organisation (a MAC address's vendor, as the IEEE registry names it).
+pub const ORGANIZATION: &str = "maltego.Organization";

@@ -23,6 +23,11 @@
 #   c  split, pcapng nanosecond twin of a gen: a + --pcapng --nanosecond
 #   d  split, 20 MiB, 200 sessions        gen: --flows 200 --size 20M --seed 3
 #   sessions --format csv (no files written) and info (hashes) on a
+#   e  server, ~100 MiB, 10k sessions     gen: --flows 10k --size 100M --seed 4: `packetpivot serve`
+#      on 127.0.0.1, one request splits it, then repeated capture-to-sessions requests at soft
+#      limits 12, 256 and 10000 are timed (median of 20)
+#   peak RSS of one split of 1, 2 and 4 GiB captures (--flows 100k --seed 1, sizes 1G/2G/4G)
+# Everything runs under ulimit -n 1024 (lowered if higher), the limit case b is measured at.
 # Baselines, same run, same files: cat > /dev/null (read floor), cp into the output filesystem,
 # the file floor (floor.c gather: the same records into as many files as split writes),
 # one tshark pass over a printing tcp.stream/udp.stream, and sniffMyPackets' per-stream tshark
@@ -185,15 +190,31 @@ if [ "$quick" -eq 1 ]; then
     args_a=(--flows 5k --size 50M --seed 1)
     args_b=(--flows 60k --size 20M --seed 2 --mix "tcp=0.1,dns=0.85,icmp=0.05")
     args_d=(--flows 100 --size 5M --seed 3)
+    args_e=(--flows 1k --size 10M --seed 4)
+    scale_sizes=()
 else
     args_a=(--flows 100k --size 1G --seed 1)
     args_b=(--flows 1M --size 320M --seed 2 --mix "tcp=0.1,dns=0.85,icmp=0.05")
     args_d=(--flows 200 --size 20M --seed 3)
+    args_e=(--flows 10k --size 100M --seed 4)
+    scale_sizes=(2G 4G)
 fi
 in_a=$(gen_input a pcap "${args_a[@]}")
 in_b=$(gen_input b pcap "${args_b[@]}")
 in_c=$(gen_input c pcapng "${args_a[@]}" --pcapng --nanosecond)
 in_d=$(gen_input d pcap "${args_d[@]}")
+in_e=$(gen_input e pcap "${args_e[@]}")
+scale_args=(--scale "1G=$in_a")
+for size in "${scale_sizes[@]}"; do
+    f=$(gen_input "scale-$size" pcap --flows 100k --size "$size" --seed 1)
+    scale_args+=(--scale "$size=$f")
+done
+
+# The issue's limit for case b: a million files under the default descriptor limit.
+if [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt 1024 ]; then
+    ulimit -n 1024
+fi
+note "open file limit (ulimit -n): $(ulimit -n)"
 
 # --- measure ------------------------------------------------------------------------------
 py_args=(
@@ -201,7 +222,7 @@ py_args=(
     --input "a=$in_a" --input "b=$in_b" --input "c=$in_c" --input "d=$in_d"
     --gen-args "a=${args_a[*]}" --gen-args "b=${args_b[*]}"
     --gen-args "c=${args_a[*]} --pcapng --nanosecond" --gen-args "d=${args_d[*]}"
-    --inputs-dir "$inputs"
+    --inputs-dir "$inputs" --input "e=$in_e" "${scale_args[@]}"
 )
 if [ -n "$tshark_bin" ]; then py_args+=(--tshark "$tshark_bin"); fi
 if [ "$quick" -eq 1 ]; then py_args+=(--quick); fi

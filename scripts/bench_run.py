@@ -141,6 +141,9 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--md")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--scale", action="append", default=[],
+                    help="SIZE=PATH: a capture split once to show peak RSS as the capture grows")
+    ap.add_argument("--server-requests", type=int, default=20)
     a = ap.parse_args()
     global RUNSTAT
     RUNSTAT = a.runstat
@@ -260,13 +263,21 @@ def main():
         log(f"bench_run.py: {e}")
         return 1
     finally:
-        shutil.rmtree(logdir, ignore_errors=True)
         shutil.rmtree(tshark_env["WIRESHARK_CONFIG_DIR"], ignore_errors=True)
     if "sniff:d" in (c.key for c in cmds):
         next(c for c in cmds if c.key == "sniff:d").note = sniff_note.get("text", "")
 
+    try:
+        server = measure_server(a, inputs["e"], out, logdir) if "e" in inputs else None
+        scale = measure_scale(a, out, logdir)
+    except Failed as e:
+        log(f"bench_run.py: {e}")
+        return 1
+
+    shutil.rmtree(logdir, ignore_errors=True)
     machine_after = machine_info(out, a.inputs_dir, a.tshark)
     text = render(a, cmds, inputs, sizes, gen_args, nfiles, machine_before, machine_after)
+    text += render_extra(server, scale)
     print(text)
     if a.md:
         with open(a.md, "w") as f:
@@ -449,6 +460,126 @@ def markdown_file(a, text):
             "Produced by `scripts/bench.sh --write` (see the header of that script for the options), "
             f"at commit {rev}. Rerun it on your machine: the figures that carry over are the ratios "
             "to the baselines of the same run, not the absolute times.\n\n" + text + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# The server and memory as the capture grows
+
+
+SERVER_LIMITS = (12, 256, 10000)
+
+
+def request_xml(name, soft_limit):
+    return ('<MaltegoMessage><MaltegoTransformRequestMessage><Entities>'
+            '<Entity Type="packetpivot.Pcap"><AdditionalFields>'
+            f'<Field Name="pcap.path" DisplayName="Capture path">{name}</Field>'
+            f'</AdditionalFields><Value>{name}</Value><Weight>100</Weight></Entity></Entities>'
+            f'<Limits SoftLimit="{soft_limit}" HardLimit="10000"/>'
+            '</MaltegoTransformRequestMessage></MaltegoMessage>').encode()
+
+
+def post(url, body):
+    import urllib.request
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "text/xml"})
+    t0 = time.monotonic()
+    with urllib.request.urlopen(req, timeout=600) as resp:
+        data = resp.read()
+    return time.monotonic() - t0, data
+
+
+def measure_server(a, capture, out, logdir):
+    """Starts `packetpivot serve` on 127.0.0.1, splits capture e with one request, then times
+    repeated capture-to-sessions requests (answered from the finished index) at several
+    soft limits. The server is stopped at the end whatever happens."""
+    import socket
+    root = os.path.join(out, "server-root")
+    data = os.path.join(out, "server-data")
+    clean_dir(root)
+    clean_dir(data)
+    name = os.path.basename(capture)
+    shutil.copyfile(capture, os.path.join(root, name))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    err = open(os.path.join(logdir, "server.stderr"), "wb")
+    proc = subprocess.Popen([a.pp, "serve", "--capture-root", root, "--data-dir", data, "--bind",
+                             f"127.0.0.1:{port}"], stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+    url = f"http://127.0.0.1:{port}/run/capture-to-sessions"
+    try:
+        for _ in range(500):  # up to 5 s for the server to listen
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                    break
+            except OSError:
+                time.sleep(0.01)
+        else:
+            raise Failed("server did not start listening within 5 s")
+        first, body = post(url, request_xml(name, 12))
+        if b"<Exception" in body:
+            raise Failed(f"server: {body[:500]!r}")
+        sessions = re.search(rb"returned \d+ of (\d+) sessions", body)
+        res = {"first": first, "sessions": int(sessions.group(1)) if sessions else None, "limits": {}}
+        for limit in SERVER_LIMITS:
+            times = []
+            size = 0
+            for _ in range(a.server_requests):
+                t, body = post(url, request_xml(name, limit))
+                times.append(t)
+                size = len(body)
+            res["limits"][limit] = {"min": min(times), "med": statistics.median(times), "bytes": size,
+                                    "entities": body.count(b"<Entity ")}
+            log(f"server soft limit {limit}: median {statistics.median(times) * 1000:.1f} ms "
+                f"({size / 1e6:.1f} MB response)")
+        return res
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        err.close()
+        clean_dir(root)
+        clean_dir(data)
+
+
+def measure_scale(a, out, logdir):
+    rows = []
+    d = os.path.join(out, "scale")
+    for spec in a.scale:
+        size, path = spec.split("=", 1)
+        clean_dir(d)
+        m = measure([a.pp, "split", path, "-o", d], logdir=logdir, name=f"scale-{size}")
+        files = count_files(d)
+        clean_dir(d)
+        rows.append((size, os.path.getsize(path), files, m))
+        log(f"scale {size}: {m['wall']:.2f} s wall, {m['rss_kib'] / 1024:.1f} MiB peak RSS, {files} files")
+    return rows
+
+
+def render_extra(server, scale):
+    L = []
+    if server:
+        L.append("")
+        L.append(f"Server (`packetpivot serve` on 127.0.0.1, capture e: {server['sessions']} sessions): the "
+                 f"first capture-to-sessions request splits it in {fmt_s(server['first'])} s; then each soft "
+                 "limit is requested repeatedly and answered from the finished index (client-side time, "
+                 "request sent to response read):")
+        L.append("")
+        L.append("| soft limit | entities returned | response size | min ms | median ms |")
+        L.append("|---|---|---|---|---|")
+        for limit, r in server["limits"].items():
+            L.append(f"| {limit} | {r['entities']} | {r['bytes'] / 1e6:.2f} MB | {r['min'] * 1000:.1f} "
+                     f"| {r['med'] * 1000:.1f} |")
+    if scale:
+        L.append("")
+        L.append("Peak RSS as the capture grows (same generator settings, 100k flows; one split each):")
+        L.append("")
+        L.append("| capture | size | files | wall s | peak RSS MiB |")
+        L.append("|---|---|---|---|---|")
+        for size, nbytes, files, m in scale:
+            L.append(f"| {size} | {nbytes / 2**20:.0f} MiB | {files} | {fmt_s(m['wall'])} | "
+                     f"{m['rss_kib'] / 1024:.1f} |")
+    return "\n".join(L)
 
 
 if __name__ == "__main__":

@@ -829,3 +829,38 @@ fn reused_json_summary_matches_first_run() {
         "the reused run prints a different summary (index.json read back differs)"
     );
 }
+
+#[test]
+fn stale_index_version_is_split_again_and_replaced() {
+    // Output written by an older index layout must not be answered from: it may lack facts
+    // the current version records. It is split again, in place, and nothing else is left.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let capture = data("zeek__ssh.pcap");
+    let args = [
+        "split".as_ref(),
+        capture.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--json".as_ref(),
+    ];
+    let first = run(args);
+    expect_split_ok(&capture, &out, &first);
+    let a: Value = serde_json::from_slice(&first.stdout).expect("json");
+    let dir = PathBuf::from(a["directory"].as_str().expect("directory"));
+    let index = dir.join("index.json");
+    let current = fs::read_to_string(&index).expect("index");
+    let version = format!(
+        "\"index_version\": {}",
+        packetpivot::session::index::INDEX_VERSION
+    );
+    assert!(current.contains(&version), "{current:.200}");
+    fs::write(&index, current.replace(&version, "\"index_version\": 1")).expect("age it");
+    let second = run(args);
+    expect_split_ok(&capture, &out, &second);
+    let b: Value = serde_json::from_slice(&second.stdout).expect("json");
+    assert_eq!(b["reused"], Value::Bool(false), "a stale index was reused");
+    assert_eq!(a["directory"], b["directory"]);
+    assert_eq!(fs::read_to_string(&index).expect("index"), current);
+    assert_eq!(entries(&out).len(), 1, "{:?}", entries(&out));
+}

@@ -10,7 +10,7 @@ use std::time::UNIX_EPOCH;
 
 use crate::capture::hash::sha256_bytes;
 use crate::facts::collect::SessionFacts;
-use crate::session::index::{Index, SessionEntry};
+use crate::session::index::{Index, SessionEntry, INDEX_VERSION};
 use crate::session::output::{
     directory_name, read_facts, read_index, split_to_directory, SplitError, INDEX_FILE,
 };
@@ -279,7 +279,11 @@ impl CaptureStore {
             let name = name.trim();
             let dir = self.config.data_dir.join(name);
             if is_dir_name(name) && dir.join(INDEX_FILE).is_file() {
-                if let Ok(index) = read_index(&dir) {
+                // An index of another version is stale: split again below, which replaces it.
+                let current = read_index(&dir)
+                    .ok()
+                    .filter(|i| i.index_version == INDEX_VERSION);
+                if let Some(index) = current {
                     tracing::info!(capture = %path.display(), dir = %dir.display(), "answered from index");
                     return Ok(Arc::new(Finished::new(dir, index, name.to_string())));
                 }

@@ -14,7 +14,7 @@ use crate::capture::hash::FileHashes;
 use crate::capture::{link_type_names, Damage, Format, Interface};
 
 /// Version of the index layout; bumped when a field changes meaning.
-pub const INDEX_VERSION: u32 = 1;
+pub const INDEX_VERSION: u32 = 2;
 
 /// The whole index, as read back from `index.json`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

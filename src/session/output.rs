@@ -182,14 +182,45 @@ fn may_hold_finished(out: &Path, options: &SplitOptions) -> bool {
     })
 }
 
+/// The head of a finished directory written by this index version, or `None` when there is
+/// none. A directory from an older version (other index layout, fewer facts) is stale: it is
+/// split again and replaced, never answered from.
+fn current_head(dir: &Path) -> Result<Option<IndexHead>, SplitError> {
+    if !dir.join(INDEX_FILE).is_file() {
+        return Ok(None);
+    }
+    match read_index_head(dir) {
+        Ok(head) if head.index_version == index::INDEX_VERSION => Ok(Some(head)),
+        Ok(_) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// A finished directory's outcome, reused.
-fn reuse(final_dir: PathBuf) -> Result<SplitOutcome, SplitError> {
-    let index = read_index_head(&final_dir)?;
-    Ok(SplitOutcome {
-        dir: final_dir,
+fn reused(dir: PathBuf, index: IndexHead) -> SplitOutcome {
+    SplitOutcome {
+        dir,
         index,
         reused: true,
-    })
+    }
+}
+
+/// Moves a stale finished directory out of the way of a new one and removes it.
+fn remove_stale(final_dir: &Path, out: &Path) -> Result<(), SplitError> {
+    if !final_dir.exists() {
+        return Ok(());
+    }
+    let aside = tempfile::Builder::new()
+        .prefix(".stale.")
+        .tempdir_in(out)
+        .map_err(out_err(
+            out,
+            "cannot create a directory in the output directory",
+        ))?
+        .keep();
+    let target = aside.join("old");
+    fs::rename(final_dir, &target).map_err(out_err(final_dir, "cannot replace stale output"))?;
+    fs::remove_dir_all(&aside).map_err(out_err(&aside, "cannot remove stale output"))
 }
 
 /// Splits `capture` into `<out>/<sha256>/`, or finds that directory already finished.
@@ -209,8 +240,8 @@ pub fn split_to_directory(
     let known_sha256 = if may_hold_finished(out, options) {
         let sha256 = hash::sha256_file(capture).map_err(hash_err(capture))?;
         let final_dir = out.join(directory_name(&sha256, options));
-        if final_dir.join(INDEX_FILE).is_file() {
-            return reuse(final_dir);
+        if let Some(head) = current_head(&final_dir)? {
+            return Ok(reused(final_dir, head));
         }
         Some(sha256)
     } else {
@@ -256,9 +287,9 @@ pub fn split_to_directory(
     };
     let hashes = join_hashes(hashes, capture)?;
     let final_dir = out.join(directory_name(&hashes.sha256, options));
-    if final_dir.join(INDEX_FILE).is_file() {
+    if let Some(head) = current_head(&final_dir)? {
         // Finished by another process meanwhile: keep its output, drop ours.
-        return reuse(final_dir);
+        return Ok(reused(final_dir, head));
     }
     let extension = Encoder::extension(format);
     let facts = facts(capture, &reader, hashes, options);
@@ -270,6 +301,7 @@ pub fn split_to_directory(
         file_hashes: Some(&written.sha256),
     };
     write_index(tmp.path(), &index, &entries)?;
+    remove_stale(&final_dir, out)?;
     let tmp_path = tmp.keep();
     match fs::rename(&tmp_path, &final_dir) {
         Ok(()) => Ok(SplitOutcome {
@@ -280,8 +312,8 @@ pub fn split_to_directory(
         Err(e) => {
             let _ = fs::remove_dir_all(&tmp_path);
             // Another process finished the same capture first: use its result.
-            if final_dir.join(INDEX_FILE).is_file() {
-                reuse(final_dir)
+            if let Some(head) = current_head(&final_dir)? {
+                Ok(reused(final_dir, head))
             } else {
                 Err(out_err(
                     &final_dir,

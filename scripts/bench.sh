@@ -204,7 +204,7 @@ in_b=$(gen_input b pcap "${args_b[@]}")
 in_c=$(gen_input c pcapng "${args_a[@]}" --pcapng --nanosecond)
 in_d=$(gen_input d pcap "${args_d[@]}")
 in_e=$(gen_input e pcap "${args_e[@]}")
-scale_args=(--scale "1G=$in_a")
+scale_args=(--scale "a=$in_a")
 for size in "${scale_sizes[@]}"; do
     f=$(gen_input "scale-$size" pcap --flows 100k --size "$size" --seed 1)
     scale_args+=(--scale "$size=$f")

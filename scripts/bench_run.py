@@ -277,7 +277,7 @@ def main():
     shutil.rmtree(logdir, ignore_errors=True)
     machine_after = machine_info(out, a.inputs_dir, a.tshark)
     text = render(a, cmds, inputs, sizes, gen_args, nfiles, machine_before, machine_after)
-    text += render_extra(server, scale)
+    text += "\n" + render_extra(server, scale)
     print(text)
     if a.md:
         with open(a.md, "w") as f:
@@ -572,7 +572,7 @@ def render_extra(server, scale):
                      f"| {r['med'] * 1000:.1f} |")
     if scale:
         L.append("")
-        L.append("Peak RSS as the capture grows (same generator settings, 100k flows; one split each):")
+        L.append("Peak RSS as the capture grows (the generator settings of a, only --size changed; one split each):")
         L.append("")
         L.append("| capture | size | files | wall s | peak RSS MiB |")
         L.append("|---|---|---|---|---|")

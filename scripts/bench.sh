@@ -16,6 +16,8 @@
 #   --write        also write the results into BENCHMARKS.md at the repository root
 #   --md FILE      also write the results into FILE
 #   --keep         keep the output directory of the last run of every command
+#   --no-tshark    skip the two tshark baselines (they do not depend on --out)
+#   --no-extra     skip the server case and the 2 and 4 GiB memory-growth splits
 #
 # Cases (full size; the definitions):
 #   a  split, ~1 GiB, 100k sessions       gen: --flows 100k --size 1G --seed 1
@@ -52,6 +54,8 @@ shared=""
 gen=""
 md=""
 keep=0
+no_tshark=0
+no_extra=0
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -70,6 +74,8 @@ while [ $# -gt 0 ]; do
         --md) [ $# -ge 2 ] || die "--md needs a file"; md=$2; shift ;;
         --md=*) md=${1#*=} ;;
         --keep) keep=1 ;;
+        --no-tshark) no_tshark=1 ;;
+        --no-extra) no_extra=1 ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
@@ -87,7 +93,9 @@ for tool in python3 cargo cc; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is required but not found in PATH"
 done
 tshark_bin=""
-if command -v tshark >/dev/null 2>&1; then
+if [ "$no_tshark" -eq 1 ]; then
+    note "--no-tshark: skipping the tshark baselines"
+elif command -v tshark >/dev/null 2>&1; then
     tshark_bin=$(command -v tshark)
 else
     note "tshark not found (apt-get install tshark): skipping the tshark baselines only"
@@ -203,12 +211,15 @@ in_a=$(gen_input a pcap "${args_a[@]}")
 in_b=$(gen_input b pcap "${args_b[@]}")
 in_c=$(gen_input c pcapng "${args_a[@]}" --pcapng --nanosecond)
 in_d=$(gen_input d pcap "${args_d[@]}")
-in_e=$(gen_input e pcap "${args_e[@]}")
-scale_args=(--scale "a=$in_a")
-for size in "${scale_sizes[@]}"; do
-    f=$(gen_input "scale-$size" pcap --flows 100k --size "$size" --seed 1)
-    scale_args+=(--scale "$size=$f")
-done
+extra_args=()
+if [ "$no_extra" -eq 0 ]; then
+    in_e=$(gen_input e pcap "${args_e[@]}")
+    extra_args=(--input "e=$in_e" --scale "a=$in_a")
+    for size in "${scale_sizes[@]}"; do
+        f=$(gen_input "scale-$size" pcap --flows 100k --size "$size" --seed 1)
+        extra_args+=(--scale "$size=$f")
+    done
+fi
 
 # The limit for case b: a million files under the default descriptor limit.
 if [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt 1024 ]; then
@@ -222,7 +233,7 @@ py_args=(
     --input "a=$in_a" --input "b=$in_b" --input "c=$in_c" --input "d=$in_d"
     --gen-args "a=${args_a[*]}" --gen-args "b=${args_b[*]}"
     --gen-args "c=${args_a[*]} --pcapng --nanosecond" --gen-args "d=${args_d[*]}"
-    --inputs-dir "$inputs" --input "e=$in_e" "${scale_args[@]}"
+    --inputs-dir "$inputs" "${extra_args[@]}"
 )
 if [ -n "$tshark_bin" ]; then py_args+=(--tshark "$tshark_bin"); fi
 if [ "$quick" -eq 1 ]; then py_args+=(--quick); fi

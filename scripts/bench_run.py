@@ -292,7 +292,7 @@ def main():
     machine_after = machine_info(out, a.inputs_dir, a.tshark)
     if TRASH:
         log(f"removing the outputs kept in {TRASH}")
-        shutil.rmtree(TRASH, ignore_errors=True)
+        subprocess.run(["rm", "-rf", TRASH], check=False)  # several times faster than rmtree
     text = render(a, cmds, inputs, sizes, gen_args, nfiles, machine_before, machine_after)
     text += "\n" + render_extra(server, scale)
     print(text)

@@ -797,25 +797,28 @@ fn rejects_output_path_under_a_file() {
     assert_eq!(entries(tmp.path()), vec!["somefile".to_string()]);
 }
 
+/// `split CAPTURE -o OUT --json`, checked to have succeeded, with its parsed summary.
+fn split_json(capture: &Path, out: &Path) -> (Output, Value) {
+    let output = run([
+        "split".as_ref(),
+        capture.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    expect_split_ok(capture, out, &output);
+    let summary = serde_json::from_slice(&output.stdout).expect("json");
+    (output, summary)
+}
+
 #[test]
 fn reused_json_summary_matches_first_run() {
     // A second split reads index.json back; what it prints must be what the first printed.
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
     let capture = data("zeek__ssh.pcap");
-    let args = [
-        "split".as_ref(),
-        capture.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-        "--json".as_ref(),
-    ];
-    let first = run(args);
-    expect_split_ok(&capture, &out, &first);
-    let second = run(args);
-    expect_split_ok(&capture, &out, &second);
-    let a: Value = serde_json::from_slice(&first.stdout).expect("json");
-    let b: Value = serde_json::from_slice(&second.stdout).expect("json");
+    let (first, a) = split_json(&capture, &out);
+    let (second, b) = split_json(&capture, &out);
     assert_eq!(a["reused"], Value::Bool(false));
     assert_eq!(b["reused"], Value::Bool(true));
     assert_eq!(a["directory"], b["directory"]);
@@ -837,16 +840,7 @@ fn stale_index_version_is_split_again_and_replaced() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
     let capture = data("zeek__ssh.pcap");
-    let args = [
-        "split".as_ref(),
-        capture.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-        "--json".as_ref(),
-    ];
-    let first = run(args);
-    expect_split_ok(&capture, &out, &first);
-    let a: Value = serde_json::from_slice(&first.stdout).expect("json");
+    let (_, a) = split_json(&capture, &out);
     let dir = PathBuf::from(a["directory"].as_str().expect("directory"));
     let index = dir.join("index.json");
     let current = fs::read_to_string(&index).expect("index");
@@ -856,9 +850,7 @@ fn stale_index_version_is_split_again_and_replaced() {
     );
     assert!(current.contains(&version), "{current:.200}");
     fs::write(&index, current.replace(&version, "\"index_version\": 1")).expect("age it");
-    let second = run(args);
-    expect_split_ok(&capture, &out, &second);
-    let b: Value = serde_json::from_slice(&second.stdout).expect("json");
+    let (_, b) = split_json(&capture, &out);
     assert_eq!(b["reused"], Value::Bool(false), "a stale index was reused");
     assert_eq!(a["directory"], b["directory"]);
     assert_eq!(fs::read_to_string(&index).expect("index"), current);

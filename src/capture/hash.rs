@@ -69,20 +69,24 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 /// MD5, SHA-1 and optionally SHA-256 of a file, read once. MD5 has no hardware support and
 /// is the slowest of the three, so it runs on this thread while the SHA family (hardware
 /// accelerated where the CPU has it) runs on a second one over the same chunks: the digests
-/// take as long as MD5 alone rather than as long as all three.
+/// take as long as MD5 alone rather than as long as all three. The chunk buffers go round
+/// between the two threads, so the whole file is read through the same few megabytes.
 fn digests(path: &Path, with_sha256: bool) -> io::Result<(String, String, Option<String>)> {
-    let (chunks, received) =
-        std::sync::mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(CHUNKS_IN_FLIGHT);
+    use std::sync::mpsc::sync_channel;
+    let (chunks, received) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
+    let (give_back, spare) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 2);
     let shas = std::thread::Builder::new()
         .name("sha-digests".into())
         .spawn(move || {
             let mut sha1 = Sha1::new();
             let mut sha256 = with_sha256.then(Sha256::new);
             for chunk in received {
-                sha1.update(&chunk[..]);
+                sha1.update(&chunk);
                 if let Some(h) = sha256.as_mut() {
-                    h.update(&chunk[..]);
+                    h.update(&chunk);
                 }
+                // The reader may have stopped; then the buffer is freed.
+                let _ = give_back.try_send(chunk);
             }
             (
                 hex::encode(sha1.finalize()),
@@ -92,14 +96,15 @@ fn digests(path: &Path, with_sha256: bool) -> io::Result<(String, String, Option
     let mut md5 = Md5::new();
     let mut file = File::open(path)?;
     loop {
-        let mut buf = vec![0u8; CHUNK];
+        let mut buf = spare.try_recv().unwrap_or_default();
+        buf.resize(CHUNK, 0);
         let n = read_some(&mut file, &mut buf)?;
         if n == 0 {
             break;
         }
         buf.truncate(n);
         md5.update(&buf);
-        if chunks.send(std::sync::Arc::new(buf)).is_err() {
+        if chunks.send(buf).is_err() {
             break;
         }
     }

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ use packetpivot::maltego::request::TransformRequest;
 use packetpivot::server::{self, ServerConfig};
 use packetpivot::transforms::store::{CaptureStore, StoreConfig};
 use packetpivot::transforms::TRANSFORMS;
+
+mod common;
 
 const XML: &str = "text/xml; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -723,29 +725,8 @@ async fn exchange_17_head_root() {
     assert_eq!(r.content_type(), TEXT);
 
     // On a real socket: the status line and headers, then nothing.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let cfg = config(&f);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let state = web::Data::new(cfg);
-            let srv = actix_web::HttpServer::new(move || {
-                App::new()
-                    .app_data(state.clone())
-                    .configure(server::configure)
-            })
-            .workers(1)
-            .listen(listener)
-            .expect("listen")
-            .run();
-            let _ = tx.send(srv.handle());
-            srv.await
-        })
-    });
-    let handle = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("server started");
+    let server = common::loopback(config(&f), 1);
+    let addr = server.addr;
     let mut raw = format!("{} {} HTTP/1.1\r\nHost: {addr}\r\n", rec.method, rec.path);
     for (n, v) in &rec.headers {
         raw.push_str(&format!("{n}: {v}\r\n"));
@@ -758,8 +739,7 @@ async fn exchange_17_head_root() {
     let mut out = Vec::new();
     s.read_to_end(&mut out).expect("read");
     let out = String::from_utf8_lossy(&out).into_owned();
-    handle.stop(true).await;
-    thread.join().expect("server thread").expect("server ran");
+    server.stop().await;
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     let (head, body) = out.split_once("\r\n\r\n").expect("end of headers");
     assert!(

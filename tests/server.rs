@@ -2,7 +2,7 @@
 //! 127.0.0.1 port (bound to port 0, stopped at the end of each test, bounded loops).
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,6 +10,8 @@ use actix_web::{test as atest, web, App};
 use packetpivot::server::{self, ServerConfig};
 use packetpivot::session::splitter::SplitOptions;
 use packetpivot::transforms::store::{CaptureStore, StoreConfig};
+
+mod common;
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
@@ -499,29 +501,8 @@ async fn serves_only_session_files_it_wrote() {
 #[test]
 fn serves_real_requests_on_loopback() {
     let f = fixture();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let cfg = config(&f, 1 << 20);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let state = web::Data::new(cfg);
-            let srv = actix_web::HttpServer::new(move || {
-                App::new()
-                    .app_data(state.clone())
-                    .configure(server::configure)
-            })
-            .workers(2)
-            .listen(listener)
-            .expect("listen")
-            .run();
-            let _ = tx.send(srv.handle());
-            srv.await
-        })
-    });
-    let handle = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("server started");
+    let server = common::loopback(config(&f, 1 << 20), 2);
+    let addr = server.addr;
     let body = request("packetpivot.Capture", "zeek__ssh.pcap", &[], &[], 100);
     let send = move |body: String| {
         let mut s = TcpStream::connect(addr).expect("connect");
@@ -580,6 +561,5 @@ fn serves_real_requests_on_loopback() {
         let (kind, _, _) = parse(&body_of(&out));
         assert!(kind.starts_with("MaltegoTransform"), "{name}: {kind}");
     }
-    actix_web::rt::System::new().block_on(handle.stop(true));
-    thread.join().expect("server thread").expect("server ran");
+    actix_web::rt::System::new().block_on(server.stop());
 }

@@ -186,3 +186,55 @@ pub fn provenance(g: &Got) -> Vec<(String, String)> {
         .filter_map(|n| g.field(n).map(|v| (n.to_string(), v.to_string())))
         .collect()
 }
+
+/// A real server on a 127.0.0.1 port, for the tests that talk HTTP over a socket.
+pub struct Loopback {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts `packetpivot`'s routes over `cfg` on an ephemeral loopback port with `workers`
+/// workers, and waits (at most 10 s) until it runs.
+pub fn loopback(cfg: ServerConfig, workers: usize) -> Loopback {
+    use actix_web::{web, App};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let state = web::Data::new(cfg);
+            let srv = actix_web::HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .configure(packetpivot::server::configure)
+            })
+            .workers(workers)
+            .listen(listener)
+            .expect("listen")
+            .run();
+            let _ = tx.send(srv.handle());
+            srv.await
+        })
+    });
+    let handle = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("server started");
+    Loopback {
+        addr,
+        handle,
+        thread,
+    }
+}
+
+impl Loopback {
+    /// Stops it gracefully and checks that it ran without error.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        self.thread
+            .join()
+            .expect("server thread")
+            .expect("server ran");
+    }
+}

@@ -455,3 +455,56 @@ fn sink_err(e: SinkError) -> SplitError {
         source: e.source,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limits;
+
+    fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+            .expect("output directory")
+            .map(|e| {
+                let e = e.expect("directory entry");
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, fs::read(e.path()).expect("session file"))
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// A write budget of one byte flushes every buffer after every packet, so every file is
+    /// created once and then appended to, record by record, its encoder parked in between
+    /// (pcapng: sections and interfaces) and its digest taken from disk at the end. The
+    /// files and the index must come out byte for byte as with the default budget.
+    #[test]
+    fn a_tiny_write_budget_gives_the_same_files_and_index() {
+        for capture in [
+            "wireshark__many_interfaces.pcapng.1",
+            "pcapng-test-generator__le-test202.pcapng",
+            "zeek__wikipedia.pcap",
+            "wireshark__dns+icmp.pcapng.gz",
+        ] {
+            let input = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data")
+                .join(capture);
+            let mut outputs = Vec::new();
+            for budget in [Limits::default().write_buffer_bytes, 1] {
+                let out = tempfile::tempdir().expect("temporary directory");
+                let options = SplitOptions {
+                    limits: Limits {
+                        write_buffer_bytes: budget,
+                        ..Limits::default()
+                    },
+                    ..SplitOptions::default()
+                };
+                let done = split_to_directory(&input, out.path(), &options, Arc::default())
+                    .expect("split");
+                outputs.push(files_of(&done.dir));
+            }
+            assert!(outputs[0].len() > 2, "{capture}: no session files");
+            assert_eq!(outputs[0], outputs[1], "{capture}");
+        }
+    }
+}

@@ -43,16 +43,25 @@ const BATCH_FILES: usize = 4096;
 /// the split thread fills the next, few enough to bound memory (about 3 x [`BATCH_BYTES`]).
 const BATCHES_IN_FLIGHT: usize = 2;
 
-/// No session in the recency list.
+/// No slot: the end of the recency list.
 const NIL: u32 = u32::MAX;
 
-struct SessionFile {
+/// A session's file, as [`FileSink::files`] records it for every session: not created yet,
+/// written with nothing pending, or pending in a slot (any other value: the slot's index).
+/// Four bytes a session, since a million-session capture keeps a million of these.
+const NEW: u32 = u32::MAX;
+const WRITTEN: u32 = u32::MAX - 1;
+
+/// A session with bytes not yet handed to the writer. Slots exist only while bytes are
+/// pending, so their number is bounded by the write budget, not by the sessions seen.
+struct Slot {
+    session: u32,
     name: Box<str>,
     encoder: Encoder,
     pending: Vec<u8>,
     /// Something has been handed to the writer already: later writes append.
     started: bool,
-    /// Neighbours in the recency list of sessions with pending bytes (oldest first).
+    /// Neighbours in the recency list of slots (oldest first).
     prev: u32,
     next: u32,
 }
@@ -80,8 +89,15 @@ pub struct FileSink {
     budget: usize,
     /// Capacity of all pending buffers (capacity, not length: that is what memory holds).
     pending_bytes: usize,
-    files: Vec<SessionFile>,
-    /// Oldest and newest session with pending bytes.
+    /// Each session's file: [`NEW`], [`WRITTEN`] or its slot.
+    files: Vec<u32>,
+    slots: Vec<Slot>,
+    /// Slots not in use.
+    free: Vec<u32>,
+    /// Encoders of written pcapng files, kept for their next records (see
+    /// [`Encoder::carries_state`]); a pcap file's encoder is remade when needed.
+    parked: hashbrown::HashMap<u32, Encoder>,
+    /// Oldest and newest slot with pending bytes.
     head: u32,
     tail: u32,
     batch: Batch,
@@ -135,6 +151,9 @@ impl FileSink {
             budget,
             pending_bytes: 0,
             files: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            parked: hashbrown::HashMap::new(),
             head: NIL,
             tail: NIL,
             batch: Batch::default(),
@@ -144,19 +163,19 @@ impl FileSink {
     }
 
     fn unlink(&mut self, idx: u32) {
-        let (prev, next) = match self.files.get(idx as usize) {
+        let (prev, next) = match self.slots.get(idx as usize) {
             Some(f) => (f.prev, f.next),
             None => return,
         };
-        match self.files.get_mut(prev as usize) {
+        match self.slots.get_mut(prev as usize) {
             Some(p) => p.next = next,
             None => self.head = next,
         }
-        match self.files.get_mut(next as usize) {
+        match self.slots.get_mut(next as usize) {
             Some(n) => n.prev = prev,
             None => self.tail = prev,
         }
-        if let Some(f) = self.files.get_mut(idx as usize) {
+        if let Some(f) = self.slots.get_mut(idx as usize) {
             f.prev = NIL;
             f.next = NIL;
         }
@@ -164,34 +183,45 @@ impl FileSink {
 
     fn push_newest(&mut self, idx: u32) {
         let old_tail = self.tail;
-        if let Some(f) = self.files.get_mut(idx as usize) {
+        if let Some(f) = self.slots.get_mut(idx as usize) {
             f.prev = old_tail;
             f.next = NIL;
         }
-        match self.files.get_mut(old_tail as usize) {
+        match self.slots.get_mut(old_tail as usize) {
             Some(t) => t.next = idx,
             None => self.head = idx,
         }
         self.tail = idx;
     }
 
-    /// Hands a session's pending bytes to the writer; `quiet` when it is evicted for having
-    /// been idle.
+    /// Hands a slot's pending bytes to the writer and frees the slot; `quiet` when it is
+    /// evicted for having been idle.
     fn flush(&mut self, idx: u32, quiet: bool) -> Result<(), SinkError> {
         self.unlink(idx);
-        let Some(f) = self.files.get_mut(idx as usize) else {
+        let Some(slot) = self.slots.get_mut(idx as usize) else {
             return Ok(());
         };
-        if f.pending.is_empty() {
+        let session = slot.session;
+        let bytes = std::mem::take(&mut slot.pending);
+        let name = std::mem::take(&mut slot.name);
+        let first = !slot.started;
+        let encoder = std::mem::replace(&mut slot.encoder, Encoder::resumed(self.format));
+        if encoder.carries_state() {
+            self.parked.insert(session, encoder);
+        }
+        self.free.push(idx);
+        if let Some(state) = self.files.get_mut(session as usize) {
+            *state = WRITTEN;
+        }
+        self.pending_bytes = self.pending_bytes.saturating_sub(bytes.capacity());
+        if bytes.is_empty() {
             return Ok(());
         }
-        let bytes = std::mem::take(&mut f.pending);
-        self.pending_bytes = self.pending_bytes.saturating_sub(bytes.capacity());
         self.batch.bytes += bytes.len();
         self.batch.jobs.push(Job {
-            file: idx,
-            name: f.name.clone(),
-            first: !std::mem::replace(&mut f.started, true),
+            file: session,
+            name,
+            first,
             quiet,
             bytes,
         });
@@ -199,6 +229,50 @@ impl FileSink {
             self.send()?;
         }
         Ok(())
+    }
+
+    /// The slot of `session`'s pending bytes, taking a free one if it has none.
+    fn slot_for(&mut self, session: &Session, idx: usize) -> Option<u32> {
+        if idx >= self.files.len() {
+            // Sessions are created in order, so a new one is always the next index.
+            self.files.resize(idx + 1, NEW);
+        }
+        let state = *self.files.get(idx)?;
+        if state != NEW && state != WRITTEN {
+            return Some(state);
+        }
+        let number = idx as u32;
+        let started = state == WRITTEN;
+        let encoder = match self.parked.remove(&number) {
+            Some(e) => e,
+            None if started => Encoder::resumed(self.format),
+            None => Encoder::new(self.format),
+        };
+        let slot = Slot {
+            session: number,
+            name: file_name(session, Encoder::extension(self.format)).into_boxed_str(),
+            encoder,
+            pending: Vec::new(),
+            started,
+            prev: NIL,
+            next: NIL,
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                if let Some(s) = self.slots.get_mut(id as usize) {
+                    *s = slot;
+                }
+                id
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        if let Some(state) = self.files.get_mut(idx) {
+            *state = id;
+        }
+        Some(id)
     }
 
     /// Sends the current batch; if the writer has stopped, returns the error that stopped it.
@@ -229,8 +303,17 @@ impl FileSink {
 
     /// Flushes everything, waits for the writer and returns what the files hold.
     pub fn finish(mut self) -> Result<Written, SinkError> {
-        for idx in 0..self.files.len() as u32 {
-            self.flush(idx, true)?;
+        // In session order, as a directory listing shows them.
+        let mut pending: Vec<(u32, u32)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.pending.is_empty())
+            .map(|(i, s)| (s.session, i as u32))
+            .collect();
+        pending.sort_unstable();
+        for (_, slot) in pending {
+            self.flush(slot, true)?;
         }
         self.send()?;
         self.join()
@@ -325,20 +408,10 @@ impl Sink for FileSink {
         interfaces: &[Interface],
         sections: &[Section],
     ) -> Result<(), SinkError> {
-        let idx = assignment.session;
-        if assignment.new || idx >= self.files.len() {
-            // Sessions are created in order, so a new one is always the next index.
-            self.files.push(SessionFile {
-                name: file_name(session, Encoder::extension(self.format)).into_boxed_str(),
-                encoder: Encoder::new(self.format),
-                pending: Vec::new(),
-                started: false,
-                prev: NIL,
-                next: NIL,
-            });
-        }
-        let id = idx as u32;
-        let Some(f) = self.files.get_mut(idx) else {
+        let Some(id) = self.slot_for(session, assignment.session) else {
+            return Ok(());
+        };
+        let Some(f) = self.slots.get_mut(id as usize) else {
             return Ok(());
         };
         let before = f.pending.len();

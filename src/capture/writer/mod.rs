@@ -39,6 +39,22 @@ impl Encoder {
         }
     }
 
+    /// An encoder for a file that already holds records. A classic pcap file needs nothing
+    /// more than its header to be written, so this is all its state; a pcapng file's encoder
+    /// also remembers its section and interfaces and must be kept (see
+    /// [`Encoder::carries_state`]).
+    pub fn resumed(format: Format) -> Encoder {
+        Encoder {
+            started: true,
+            ..Encoder::new(format)
+        }
+    }
+
+    /// Whether this encoder knows more than [`Encoder::resumed`] would: true for pcapng.
+    pub fn carries_state(&self) -> bool {
+        self.pcapng
+    }
+
     /// The file name extension of the output (`pcap` or `pcapng`).
     pub fn extension(format: Format) -> &'static str {
         match format {

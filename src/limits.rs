@@ -13,6 +13,12 @@ pub struct Limits {
     /// Bytes of not-yet-written session data held in memory before the largest buffers are
     /// flushed to disk. Bounds memory by open sessions rather than by capture size.
     pub write_buffer_bytes: usize,
+    /// Session records held in memory during a split (about 300 bytes each); the rest wait
+    /// in a spill file beside the output. A UDP flow can get packets until the capture ends
+    /// (as in tshark), so every record is kept until the index is written: without this, a
+    /// million short sessions would hold 300 MB. 131,072 keeps captures of up to that many
+    /// sessions (and any capture's recent ones) entirely in memory, at about 40 MB.
+    pub resident_sessions: usize,
     /// Session files kept open at once between flushes. Well under the default
     /// `ulimit -n` of 1024, leaving room for the process's other descriptors.
     pub max_open_files: usize,
@@ -32,6 +38,7 @@ impl Default for Limits {
         Limits {
             max_record_bytes: 128 * 1024 * 1024,
             write_buffer_bytes: 48 * 1024 * 1024,
+            resident_sessions: 131_072,
             max_open_files: 256,
             max_held_records: 65_536,
             max_held_bytes: 32 * 1024 * 1024,

@@ -150,7 +150,9 @@ impl From<SplitError> for Failure {
     fn from(e: SplitError) -> Failure {
         let code = match e {
             SplitError::Capture(_) => EXIT_INPUT,
-            SplitError::Output { .. } | SplitError::CorruptOutput { .. } => EXIT_OUTPUT,
+            SplitError::Output { .. } | SplitError::Spill(_) | SplitError::CorruptOutput { .. } => {
+                EXIT_OUTPUT
+            }
         };
         Failure {
             hint: Some(e.hint().to_string()),

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use super::key::{protocol_label, FlowKey};
+use super::spill::{Sessions, SpillError};
 use super::splitter::{Anomalies, SplitResult};
 use super::table::{Peer, Session};
 use crate::capture::decode::Mac;
@@ -361,16 +362,18 @@ pub struct CaptureFacts<'a> {
 }
 
 /// Builds the head of the index (everything but the session list).
-pub fn build_head(facts: &CaptureFacts<'_>, result: &SplitResult) -> IndexHead {
+/// Fails only if spilled sessions cannot be read back.
+pub fn build_head(facts: &CaptureFacts<'_>, result: &SplitResult) -> Result<IndexHead, SpillError> {
     let mut protocols: BTreeMap<String, ProtocolTotals> = BTreeMap::new();
-    for s in &result.sessions {
+    result.sessions.try_for_each(|s| {
         let t = protocols.entry(protocol_label(&s.key)).or_default();
         t.sessions += 1;
         t.packets += s.packets();
         t.bytes += s.bytes();
-    }
+        Ok::<(), SpillError>(())
+    })?;
     let link_types = link_type_names(facts.interfaces);
-    IndexHead {
+    Ok(IndexHead {
         index_version: INDEX_VERSION,
         packetpivot: env!("CARGO_PKG_VERSION").to_string(),
         capture: CaptureSummary {
@@ -405,7 +408,7 @@ pub fn build_head(facts: &CaptureFacts<'_>, result: &SplitResult) -> IndexHead {
             protocols,
         },
         anomalies: result.anomalies.clone(),
-    }
+    })
 }
 
 /// The entries of every session, made one at a time (never all in memory at once).
@@ -444,9 +447,54 @@ impl Serialize for Entries<'_> {
     }
 }
 
+/// The entries of every session of a split, read back from its spill file where needed,
+/// made one at a time.
+pub struct StoredEntries<'a> {
+    /// The sessions.
+    pub sessions: &'a Sessions,
+    /// The capture's interfaces.
+    pub interfaces: &'a [Interface],
+    /// File name extension of the session files.
+    pub extension: &'a str,
+    /// SHA-256 of each session's file, by session.
+    pub file_hashes: &'a [[u8; 32]],
+}
+
+impl Serialize for StoredEntries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.sessions.len()))?;
+        let written = self.sessions.try_for_each(|s| {
+            let hash = usize::try_from(s.number)
+                .ok()
+                .and_then(|i| self.file_hashes.get(i))
+                .map(hex::encode);
+            seq.serialize_element(&session_entry(s, self.interfaces, self.extension, hash))
+                .map_err(Stop::Write)
+        });
+        match written {
+            Ok(()) => seq.end(),
+            Err(Stop::Write(e)) => Err(e),
+            Err(Stop::Spill(e)) => Err(S::Error::custom(e)),
+        }
+    }
+}
+
+/// Why writing the stored entries stopped.
+enum Stop<E> {
+    Write(E),
+    Spill(SpillError),
+}
+
+impl<E> From<SpillError> for Stop<E> {
+    fn from(e: SpillError) -> Stop<E> {
+        Stop::Spill(e)
+    }
+}
+
 /// `index.json` as written: the head's fields followed by the streamed session list.
 #[derive(Serialize)]
-pub struct IndexOut<'a> {
+pub struct IndexOut<'a, E = Entries<'a>> {
     /// See [`IndexHead`].
     pub index_version: u32,
     /// See [`IndexHead`].
@@ -460,12 +508,12 @@ pub struct IndexOut<'a> {
     /// See [`IndexHead`].
     pub anomalies: &'a Anomalies,
     /// The sessions.
-    pub sessions: &'a Entries<'a>,
+    pub sessions: &'a E,
 }
 
-impl<'a> IndexOut<'a> {
+impl<'a, E: Serialize> IndexOut<'a, E> {
     /// Pairs a head with its session entries.
-    pub fn new(head: &'a IndexHead, sessions: &'a Entries<'a>) -> IndexOut<'a> {
+    pub fn new(head: &'a IndexHead, sessions: &'a E) -> IndexOut<'a, E> {
         IndexOut {
             index_version: head.index_version,
             packetpivot: &head.packetpivot,

@@ -19,5 +19,6 @@ pub mod index;
 pub mod key;
 pub mod output;
 pub mod sink;
+pub mod spill;
 pub mod splitter;
 pub mod table;

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use super::index::{self, CaptureFacts, Entries, Index, IndexHead, IndexOut};
+use super::index::{self, CaptureFacts, Entries, Index, IndexHead, IndexOut, StoredEntries};
 use super::sink::{FileSink, SinkError};
-use super::splitter::{self, NullSink, SplitOptions};
+use super::spill::{Sessions, SpillError};
+use super::splitter::{self, NullSink, SplitFailure, SplitOptions};
 use super::table::Session;
 use crate::capture::hash::{self, FileHashes};
 use crate::capture::reader::CaptureReader;
@@ -41,6 +42,9 @@ pub enum SplitError {
         /// The underlying error.
         source: io::Error,
     },
+    /// The session spill file failed (usually: the output file system is full).
+    #[error(transparent)]
+    Spill(#[from] SpillError),
     /// A finished output directory exists but its index cannot be read.
     #[error("{}: existing output is unreadable ({reason})", path.display())]
     CorruptOutput {
@@ -57,6 +61,9 @@ impl SplitError {
         match self {
             SplitError::Capture(e) => e.hint(),
             SplitError::Output { .. } => "choose a writable output directory with -o",
+            SplitError::Spill(_) => {
+                "free space in the output directory's file system, or choose another with -o"
+            }
             SplitError::CorruptOutput { .. } => "remove that directory and run again",
         }
     }
@@ -114,7 +121,11 @@ fn read_json<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<T, SplitError
 }
 
 /// Writes `index.json` into `dir`, streaming the session entries.
-fn write_index(dir: &Path, head: &IndexHead, entries: &Entries<'_>) -> Result<(), SplitError> {
+fn write_index(
+    dir: &Path,
+    head: &IndexHead,
+    entries: &StoredEntries<'_>,
+) -> Result<(), SplitError> {
     write_json(&dir.join(INDEX_FILE), &IndexOut::new(head, entries))
 }
 
@@ -269,9 +280,12 @@ pub fn split_to_directory(
     let format = reader.format();
     let files_sink =
         FileSink::new(tmp.path(), format, options.limits.write_buffer_bytes).map_err(sink_err)?;
+    // Session records beyond the resident budget go to an anonymous file beside the output.
+    let sessions = Sessions::spilling(tmp.path(), options.limits.resident_sessions)?;
     let (result, written) = if options.skip_facts {
         let mut sink = files_sink;
-        let result = splitter::split(&mut reader, options, &mut sink).map_err(sink_err)?;
+        let result =
+            splitter::split_with(&mut reader, options, sessions, &mut sink).map_err(failure)?;
         (result, sink.finish().map_err(sink_err)?)
     } else {
         let facts_path = tmp.path().join(FACTS_FILE);
@@ -279,12 +293,20 @@ pub fn split_to_directory(
             fs::File::create(&facts_path).map_err(out_err(&facts_path, "cannot write facts"))?;
         let out = Box::new(io::BufWriter::with_capacity(1 << 20, facts_file));
         let mut sink = FactsSink::new(files_sink, out);
-        let result = splitter::split(&mut reader, options, &mut sink).map_err(sink_err)?;
+        let result =
+            splitter::split_with(&mut reader, options, sessions, &mut sink).map_err(failure)?;
         let files_sink = sink
             .finish()
             .map_err(out_err(&facts_path, "cannot write facts"))?;
         (result, files_sink.finish().map_err(sink_err)?)
     };
+    let (spill_writes, spill_reads) = result.sessions.spill_traffic();
+    tracing::debug!(
+        sessions = result.sessions.len(),
+        spill_writes,
+        spill_reads,
+        "session records (chunks written to and read back from the spill file)"
+    );
     let hashes = join_hashes(hashes, capture)?;
     let final_dir = out.join(directory_name(&hashes.sha256, options));
     if let Some(head) = current_head(&final_dir)? {
@@ -293,12 +315,12 @@ pub fn split_to_directory(
     }
     let extension = Encoder::extension(format);
     let facts = facts(capture, &reader, hashes, options);
-    let index = index::build_head(&facts, &result);
-    let entries = Entries {
+    let index = index::build_head(&facts, &result)?;
+    let entries = StoredEntries {
         sessions: &result.sessions,
         interfaces: reader.interfaces(),
         extension,
-        file_hashes: Some(&written.sha256),
+        file_hashes: &written.sha256,
     };
     write_index(tmp.path(), &index, &entries)?;
     remove_stale(&final_dir, out)?;
@@ -407,15 +429,17 @@ fn list_into<S: splitter::Sink<Error = std::convert::Infallible>>(
             }),
         })
     };
+    // Every session stays in memory here: there is no output directory to spill into.
     let result = match splitter::split(&mut reader, options, sink) {
         Ok(r) => r,
-        Err(never) => match never {},
+        Err(SplitFailure::Sink(never)) => match never {},
+        Err(SplitFailure::Spill(e)) => return Err(e.into()),
     };
     let hashes = join_hashes(hashes_thread, capture)?;
-    let head = index::build_head(&facts(capture, &reader, hashes, options), &result);
+    let head = index::build_head(&facts(capture, &reader, hashes, options), &result)?;
     Ok(Listing {
         head,
-        sessions: result.sessions,
+        sessions: result.sessions.into_vec()?,
         interfaces: reader.interfaces().to_vec(),
         extension: Encoder::extension(reader.format()),
     })
@@ -445,6 +469,13 @@ fn join_hashes(
     match handle.join() {
         Ok(r) => r.map_err(hash_err(capture)),
         Err(_) => Err(hash_err(capture)(io::Error::other("hashing thread failed"))),
+    }
+}
+
+fn failure(e: SplitFailure<SinkError>) -> SplitError {
+    match e {
+        SplitFailure::Sink(e) => sink_err(e),
+        SplitFailure::Spill(e) => SplitError::Spill(e),
     }
 }
 
@@ -506,5 +537,46 @@ mod tests {
             assert!(outputs[0].len() > 2, "{capture}: no session files");
             assert_eq!(outputs[0], outputs[1], "{capture}");
         }
+    }
+
+    /// With two session records in memory (chunks of one), nearly every packet reads its
+    /// session back from the spill file and writes another out. Every capture of the test
+    /// corpus must still give the same files and the same index, and no spill file may be
+    /// left in the output directory.
+    #[test]
+    fn spilling_session_records_changes_nothing() {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut captures: Vec<PathBuf> = fs::read_dir(&data)
+            .expect("tests/data")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && !p.extension().is_some_and(|e| e == "tsv" || e == "md"))
+            .collect();
+        captures.sort();
+        let mut compared = 0;
+        for input in &captures {
+            let mut outputs = Vec::new();
+            for resident_sessions in [Limits::default().resident_sessions, 2] {
+                let out = tempfile::tempdir().expect("temporary directory");
+                let options = SplitOptions {
+                    limits: Limits {
+                        resident_sessions,
+                        ..Limits::default()
+                    },
+                    ..SplitOptions::default()
+                };
+                match split_to_directory(input, out.path(), &options, Arc::default()) {
+                    Ok(done) => outputs.push(Some(files_of(&done.dir))),
+                    Err(_) => outputs.push(None),
+                }
+            }
+            assert_eq!(outputs[0], outputs[1], "{}", input.display());
+            if outputs[0].as_ref().is_some_and(|f| f.len() > 4) {
+                compared += 1;
+            }
+        }
+        assert!(
+            compared >= 20,
+            "only {compared} captures with sessions compared"
+        );
     }
 }

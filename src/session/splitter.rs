@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use hashbrown::HashMap;
 
 use super::key::{PacketInfo, PacketKind};
+use super::spill::{Sessions, SpillError};
 use super::table::{Assignment, RecordMeta, Session, SessionTable};
 use crate::capture::decode::{self, Decoded, Layer};
 use crate::capture::reader::CaptureReader;
@@ -83,8 +84,8 @@ pub struct Anomalies {
 /// What one pass produced.
 #[derive(Debug)]
 pub struct SplitResult {
-    /// All sessions, numbered by first packet.
-    pub sessions: Vec<Session>,
+    /// All sessions, numbered by first packet (some perhaps spilled to disk).
+    pub sessions: Sessions,
     /// Packet records read.
     pub packets: u64,
     /// Earliest and latest timestamps.
@@ -127,14 +128,35 @@ struct Held {
     waiting: Option<DatagramKey>,
 }
 
-/// Splits a capture in one pass; see the module documentation.
+/// Why a pass stopped: its sink failed, or the session spill file did.
+#[derive(Debug, thiserror::Error)]
+pub enum SplitFailure<E> {
+    /// The sink's error.
+    #[error(transparent)]
+    Sink(E),
+    /// The spill file's error.
+    #[error(transparent)]
+    Spill(#[from] SpillError),
+}
+
+/// Splits a capture in one pass, every session held in memory; see the module documentation.
 pub fn split<S: Sink>(
     reader: &mut CaptureReader,
     options: &SplitOptions,
     sink: &mut S,
-) -> Result<SplitResult, S::Error> {
+) -> Result<SplitResult, SplitFailure<S::Error>> {
+    split_with(reader, options, Sessions::in_memory(), sink)
+}
+
+/// [`split`], keeping the sessions in `sessions` (which may spill to disk).
+pub fn split_with<S: Sink>(
+    reader: &mut CaptureReader,
+    options: &SplitOptions,
+    sessions: Sessions,
+    sink: &mut S,
+) -> Result<SplitResult, SplitFailure<S::Error>> {
     let mut pass = Pass {
-        table: SessionTable::new(options.udp_idle_timeout_ns),
+        table: SessionTable::with_store(options.udp_idle_timeout_ns, sessions),
         limits: options.limits.clone(),
         held: VecDeque::new(),
         held_base: 0,
@@ -194,7 +216,7 @@ impl Pass {
         interfaces: &[Interface],
         sections: &[Section],
         sink: &mut S,
-    ) -> Result<(), S::Error> {
+    ) -> Result<(), SplitFailure<S::Error>> {
         let mut info = PacketInfo::from_decoded(link, decoded);
         match info.kind {
             PacketKind::Other(_) => self.anomalies.undecodable_frames += 1,
@@ -317,7 +339,7 @@ impl Pass {
         interfaces: &[Interface],
         sections: &[Section],
         sink: &mut S,
-    ) -> Result<(), S::Error> {
+    ) -> Result<(), SplitFailure<S::Error>> {
         loop {
             while self.held.front().is_some_and(|h| h.waiting.is_none()) {
                 let Some(h) = self.held.pop_front() else {
@@ -344,7 +366,7 @@ impl Pass {
         interfaces: &[Interface],
         sections: &[Section],
         sink: &mut S,
-    ) -> Result<(), S::Error> {
+    ) -> Result<(), SplitFailure<S::Error>> {
         let keys: Vec<DatagramKey> = self.held.iter().filter_map(|h| h.waiting).collect();
         for key in keys {
             if self.datagrams.contains_key(&key) {
@@ -361,7 +383,7 @@ impl Pass {
         interfaces: &[Interface],
         sections: &[Section],
         sink: &mut S,
-    ) -> Result<(), S::Error> {
+    ) -> Result<(), SplitFailure<S::Error>> {
         let meta = RecordMeta {
             index: record.index,
             ts_ns: record.ts_ns,
@@ -369,9 +391,11 @@ impl Pass {
             caplen: record.data.len() as u32,
             interface: record.interface,
         };
-        let assignment = self.table.assign(info, &meta);
+        let assignment = self.table.assign(info, &meta)?;
         match self.table.sessions().get(assignment.session) {
-            Some(session) => sink.packet(assignment, session, record, interfaces, sections),
+            Some(session) => sink
+                .packet(assignment, session, record, interfaces, sections)
+                .map_err(SplitFailure::Sink),
             None => Ok(()),
         }
     }
@@ -494,7 +518,8 @@ mod tests {
             limits,
             skip_facts: false,
         };
-        let Ok(result) = split(&mut reader, &options, &mut rec);
+        let result =
+            split(&mut reader, &options, &mut rec).expect("an in-memory split cannot fail");
         (rec.0, result)
     }
 
@@ -512,7 +537,7 @@ mod tests {
         assert_eq!(got, vec![(0, 0), (1, 0), (2, 0), (3, 0), (4, 1)]);
         assert_eq!(result.anomalies.reassembled_datagrams, 1);
         assert_eq!(result.anomalies.incomplete_datagrams, 1);
-        let frag = &result.sessions[1];
+        let frag = result.sessions.get(1).expect("session 1");
         assert!(matches!(frag.key, crate::session::key::FlowKey::Ip(17, ..)));
         assert!(frag.flags.fragments);
     }

@@ -16,6 +16,7 @@ use hashbrown::HashTable;
 
 use super::community_id::{community_id_v1, CommunityId, FlowTuple};
 use super::key::{FlowKey, PacketInfo, PacketKind};
+use super::spill::{Sessions, SpillError};
 use crate::capture::decode::{Mac, TcpHeader};
 
 /// Packets and bytes of one direction.
@@ -81,20 +82,20 @@ pub struct Peer {
 }
 
 /// Per-direction TCP state needed for generations, in canonical key direction.
-#[derive(Debug, Clone, Copy, Default)]
-struct TcpTrack {
-    base_seq: [Option<u32>; 2],
-    syn: bool,
-    syn_ack: bool,
-    fin: [bool; 2],
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct TcpTrack {
+    pub(super) base_seq: [Option<u32>; 2],
+    pub(super) syn: bool,
+    pub(super) syn_ack: bool,
+    pub(super) fin: [bool; 2],
 }
 
 /// The interfaces a session's packets came from, in order of first use. Nearly every session
 /// has one, kept inline; only the others need the heap.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Interfaces {
-    first: Option<u32>,
-    others: Vec<u32>,
+    pub(super) first: Option<u32>,
+    pub(super) others: Vec<u32>,
 }
 
 impl Interfaces {
@@ -148,8 +149,8 @@ pub struct Session {
     /// Interfaces (reader indices) the session's packets came from, in order of first use.
     pub interfaces: Interfaces,
     /// Canonical key direction (0: from the key's first endpoint) that the client sends in.
-    client_dir: u8,
-    tcp: TcpTrack,
+    pub(super) client_dir: u8,
+    pub(super) tcp: TcpTrack,
 }
 
 impl Session {
@@ -186,7 +187,7 @@ pub struct SessionTable {
     /// 100 MiB; an index costs 9 bytes a slot.
     live: HashTable<usize>,
     hasher: foldhash::fast::RandomState,
-    sessions: Vec<Session>,
+    sessions: Sessions,
     udp_idle_timeout_ns: Option<i64>,
 }
 
@@ -202,39 +203,50 @@ pub struct Assignment {
 }
 
 impl SessionTable {
-    /// An empty table. `udp_idle_timeout_ns` splits a UDP flow after that much silence.
+    /// An empty table holding every session in memory. `udp_idle_timeout_ns` splits a UDP
+    /// flow after that much silence.
     pub fn new(udp_idle_timeout_ns: Option<i64>) -> SessionTable {
+        SessionTable::with_store(udp_idle_timeout_ns, Sessions::in_memory())
+    }
+
+    /// An empty table keeping its sessions in `sessions` (which may spill to disk).
+    pub fn with_store(udp_idle_timeout_ns: Option<i64>, sessions: Sessions) -> SessionTable {
         SessionTable {
             live: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
-            sessions: Vec::new(),
+            sessions,
             udp_idle_timeout_ns,
         }
     }
 
     /// All sessions, numbered in order of their first packet.
-    pub fn sessions(&self) -> &[Session] {
+    pub fn sessions(&self) -> &Sessions {
         &self.sessions
     }
 
     /// Consumes the table, returning its sessions.
-    pub fn into_sessions(self) -> Vec<Session> {
+    pub fn into_sessions(self) -> Sessions {
         self.sessions
     }
 
-    /// Assigns one packet (in capture order) to its session.
-    pub fn assign(&mut self, info: &PacketInfo, meta: &RecordMeta) -> Assignment {
+    /// Assigns one packet (in capture order) to its session. Fails only if a spilled
+    /// session cannot be read back or written out.
+    pub fn assign(
+        &mut self,
+        info: &PacketInfo,
+        meta: &RecordMeta,
+    ) -> Result<Assignment, SpillError> {
         let key = info.key();
         let dir = canonical_direction(&key, info);
         let hash = self.hasher.hash_one(key);
         let sessions = &self.sessions;
         let existing = self
             .live
-            .find(hash, |&i| sessions.get(i).is_some_and(|s| s.key == key))
+            .find(hash, |&i| sessions.key(i) == Some(&key))
             .copied();
         let mut start_new = existing.is_none();
         if let (Some(idx), PacketKind::Tcp { tcp, .. }) = (existing, info.kind) {
-            if let Some(s) = self.sessions.get_mut(idx) {
+            if let Some(s) = self.sessions.get_mut(idx)? {
                 let syn_only = tcp.flags & (TcpHeader::SYN | TcpHeader::ACK) == TcpHeader::SYN;
                 let base = s.tcp.base_seq.get(usize::from(dir)).copied().flatten();
                 if syn_only && base.is_some_and(|b| b != tcp.seq) {
@@ -245,7 +257,7 @@ impl SessionTable {
         if let (Some(idx), Some(timeout), PacketKind::Udp { .. }) =
             (existing, self.udp_idle_timeout_ns, info.kind)
         {
-            if let (Some(s), Some(ts)) = (self.sessions.get(idx), meta.ts_ns) {
+            if let (Some(s), Some(ts)) = (self.sessions.get_mut(idx)?, meta.ts_ns) {
                 if s.last_ts
                     .is_some_and(|last| ts.saturating_sub(last) > timeout)
                 {
@@ -256,42 +268,43 @@ impl SessionTable {
         let idx = match existing {
             Some(idx) if !start_new => idx,
             _ => {
-                let idx = self.sessions.len();
-                self.sessions
-                    .push(new_session(idx as u64, key, dir, info, meta));
+                let idx = self.sessions.push(new_session(
+                    self.sessions.len() as u64,
+                    key,
+                    dir,
+                    info,
+                    meta,
+                ))?;
                 let sessions = &self.sessions;
                 let hasher = &self.hasher;
-                match self
-                    .live
-                    .find_mut(hash, |&i| sessions.get(i).is_some_and(|s| s.key == key))
-                {
+                match self.live.find_mut(hash, |&i| sessions.key(i) == Some(&key)) {
                     // A new TCP generation or UDP after its idle timeout: the key now
                     // means the new session.
                     Some(slot) => *slot = idx,
                     None => {
                         self.live.insert_unique(hash, idx, |&i| {
-                            sessions.get(i).map_or(0, |s| hasher.hash_one(s.key))
+                            sessions.key(i).map_or(0, |k| hasher.hash_one(k))
                         });
                     }
                 }
                 idx
             }
         };
-        let Some(s) = self.sessions.get_mut(idx) else {
+        let Some(s) = self.sessions.get_mut(idx)? else {
             // Unreachable: idx was just looked up or pushed.
-            return Assignment {
+            return Ok(Assignment {
                 session: idx,
                 to_server: true,
                 new: start_new,
-            };
+            });
         };
         let to_server = dir == s.client_dir;
         update(s, dir, to_server, info, meta);
-        Assignment {
+        Ok(Assignment {
             session: idx,
             to_server,
             new: start_new,
-        }
+        })
     }
 }
 
@@ -567,6 +580,18 @@ mod tests {
         }
     }
 
+    /// `assign` on an in-memory table, which cannot fail.
+    trait Put {
+        fn put(&mut self, info: &PacketInfo, meta: &RecordMeta) -> Assignment;
+    }
+
+    impl Put for SessionTable {
+        fn put(&mut self, info: &PacketInfo, meta: &RecordMeta) -> Assignment {
+            self.assign(info, meta)
+                .expect("an in-memory table does not spill")
+        }
+    }
+
     fn meta(index: u64, ts_s: i64) -> RecordMeta {
         RecordMeta {
             index,
@@ -598,10 +623,10 @@ mod tests {
         let got: Vec<usize> = run
             .iter()
             .enumerate()
-            .map(|(i, p)| t.assign(p, &meta(i as u64, i as i64)).session)
+            .map(|(i, p)| t.put(p, &meta(i as u64, i as i64)).session)
             .collect();
         assert_eq!(got, vec![0, 0, 0, 0, 0, 0, 1, 1]);
-        let s = &t.sessions()[0];
+        let s = t.sessions().get(0).expect("session 0");
         assert!(s.flags.handshake && s.flags.closed_fin && !s.flags.midstream);
         assert_eq!((s.to_server.packets, s.to_client.packets), (4, 2));
         assert_eq!(s.client.ip, Some(C));
@@ -610,22 +635,22 @@ mod tests {
     #[test]
     fn splits_midstream_connection_on_later_syn() {
         let mut t = SessionTable::new(None);
-        let a = t.assign(&tcp(true, ACK, 1000, 2000), &meta(0, 0));
+        let a = t.put(&tcp(true, ACK, 1000, 2000), &meta(0, 0));
         // Base sequence of the client side is 999, so this SYN is a new connection.
-        let b = t.assign(&tcp(true, SYN, 5, 0), &meta(1, 1));
+        let b = t.put(&tcp(true, SYN, 5, 0), &meta(1, 1));
         assert_ne!(a.session, b.session);
-        assert!(t.sessions()[0].flags.midstream);
+        assert!(t.sessions().get(0).expect("session 0").flags.midstream);
     }
 
     #[test]
     fn makes_receiver_of_first_syn_ack_the_client() {
         let mut t = SessionTable::new(None);
-        let a = t.assign(&tcp(false, SYNACK, 500, 101), &meta(0, 0));
+        let a = t.put(&tcp(false, SYNACK, 500, 101), &meta(0, 0));
         assert!(!a.to_server);
-        let s = &t.sessions()[0];
+        let s = t.sessions().get(0).expect("session 0");
         assert_eq!((s.client.ip, s.client.port), (Some(C), Some(40000)));
         assert_eq!((s.server.ip, s.server.port), (Some(S), Some(80)));
-        let b = t.assign(&tcp(true, ACK, 101, 501), &meta(1, 0));
+        let b = t.put(&tcp(true, ACK, 101, 501), &meta(1, 0));
         assert!(b.to_server && b.session == a.session);
     }
 
@@ -635,14 +660,14 @@ mod tests {
         let got: Vec<usize> = [(true, 0), (false, 1), (true, 500)]
             .iter()
             .enumerate()
-            .map(|(i, &(c, ts))| t.assign(&udp(c), &meta(i as u64, ts)).session)
+            .map(|(i, &(c, ts))| t.put(&udp(c), &meta(i as u64, ts)).session)
             .collect();
         assert_eq!(got, vec![0, 0, 0]);
         let mut t = SessionTable::new(Some(60_000_000_000));
         let got: Vec<usize> = [(true, 0), (false, 1), (true, 500), (false, 501)]
             .iter()
             .enumerate()
-            .map(|(i, &(c, ts))| t.assign(&udp(c), &meta(i as u64, ts)).session)
+            .map(|(i, &(c, ts))| t.put(&udp(c), &meta(i as u64, ts)).session)
             .collect();
         assert_eq!(got, vec![0, 0, 1, 1]);
     }
@@ -650,12 +675,20 @@ mod tests {
     #[test]
     fn computes_community_id_from_first_packet() {
         let mut t = SessionTable::new(None);
-        t.assign(&tcp(true, SYN, 1, 0), &meta(0, 0));
-        let id = t.sessions()[0].community_id.expect("defined for TCP");
+        t.put(&tcp(true, SYN, 1, 0), &meta(0, 0));
+        let id = t
+            .sessions()
+            .get(0)
+            .expect("session 0")
+            .community_id
+            .expect("defined for TCP");
         assert!(id.as_str().starts_with("1:"));
         assert_eq!(id.as_str().len(), 30);
         let mut t2 = SessionTable::new(None);
-        t2.assign(&tcp(false, SYNACK, 1, 2), &meta(0, 0));
-        assert_eq!(t2.sessions()[0].community_id, Some(id));
+        t2.put(&tcp(false, SYNACK, 1, 2), &meta(0, 0));
+        assert_eq!(
+            t2.sessions().get(0).expect("session 0").community_id,
+            Some(id)
+        );
     }
 }

@@ -760,6 +760,25 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_record_does_not_decode() {
+        let s = sessions_of("zeek__wikipedia.pcap").remove(0);
+        let mut buf = Vec::new();
+        encode(&s, &mut buf);
+        for len in 0..buf.len() {
+            let mut input = buf.get(..len).expect("prefix");
+            assert!(decode(&mut input).is_none(), "a {len}-byte prefix decoded");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let mut input: &[u8] = &bytes;
+            while decode(&mut input).is_some() {}
+        }
+    }
+
+    #[test]
     fn spills_beyond_the_budget_and_reads_back() {
         let originals = sessions_of("zeek__wikipedia.pcap");
         assert!(originals.len() > 20);

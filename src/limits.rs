@@ -19,6 +19,10 @@ pub struct Limits {
     /// million short sessions would hold 300 MB. 131,072 keeps captures of up to that many
     /// sessions (and any capture's recent ones) entirely in memory, at about 40 MB.
     pub resident_sessions: usize,
+    /// Bytes of rendered answers the server keeps for requests repeated on a finished
+    /// capture (an analyst running the same transform again). A 10,000-session answer is
+    /// about 38 MB; 64 MiB keeps one of those, or hundreds of ordinary ones.
+    pub answer_cache_bytes: usize,
     /// Session files kept open at once between flushes. Well under the default
     /// `ulimit -n` of 1024, leaving room for the process's other descriptors.
     pub max_open_files: usize,
@@ -39,6 +43,7 @@ impl Default for Limits {
             max_record_bytes: 128 * 1024 * 1024,
             write_buffer_bytes: 48 * 1024 * 1024,
             resident_sessions: 131_072,
+            answer_cache_bytes: 64 * 1024 * 1024,
             max_open_files: 256,
             max_held_records: 65_536,
             max_held_bytes: 32 * 1024 * 1024,

@@ -19,7 +19,10 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::maltego::request::TransformRequest;
-use crate::maltego::response::{exception_to_string, response_to_string, Response};
+use crate::maltego::response::{
+    exception_to_string, response_document, response_to_string, Document, RenderedEntities,
+    Response,
+};
 use crate::transforms::store::CaptureStore;
 use crate::transforms::{self, Context};
 
@@ -93,6 +96,61 @@ fn xml(body: String) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, XML))
         .body(body)
+}
+
+/// A response document sent as its pieces: entities kept for repeated requests go out as
+/// they are, without being copied into a new buffer (for 10,000 sessions, 38 MB).
+struct Pieces {
+    pieces: std::collections::VecDeque<web::Bytes>,
+    size: u64,
+}
+
+/// Size of the slices a large shared piece is sent in.
+const BODY_SLICE: usize = 64 * 1024;
+
+/// The kept entities, as the bytes of a body piece.
+struct Shared(Arc<RenderedEntities>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_ref().as_ref()
+    }
+}
+
+impl Pieces {
+    fn of(d: Document) -> Pieces {
+        let size = d.len() as u64;
+        let mut pieces = std::collections::VecDeque::new();
+        pieces.push_back(web::Bytes::from(d.head));
+        if let Some(shared) = d.shared {
+            // In slices (which share the bytes): actix copies each piece into its write
+            // buffer before sending, so one 38 MB piece would be copied whole first.
+            let all = web::Bytes::from_owner(Shared(shared));
+            let mut at = 0;
+            while at < all.len() {
+                let end = (at + BODY_SLICE).min(all.len());
+                pieces.push_back(all.slice(at..end));
+                at = end;
+            }
+        }
+        pieces.push_back(web::Bytes::from(d.tail));
+        Pieces { pieces, size }
+    }
+}
+
+impl actix_web::body::MessageBody for Pieces {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        actix_web::body::BodySize::Sized(self.size)
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<web::Bytes, Self::Error>>> {
+        std::task::Poll::Ready(self.get_mut().pieces.pop_front().map(Ok))
+    }
 }
 
 async fn greet() -> HttpResponse {
@@ -221,7 +279,11 @@ async fn run_transform(
             }
             body
         }
-        Err(e) => exception_to_string(&format!("{} could not run: {e}", transform.meta.name), None),
+        Err(e) => Document {
+            head: exception_to_string(&format!("{} could not run: {e}", transform.meta.name), None)
+                .into_bytes(),
+            ..Document::default()
+        },
     };
     tracing::info!(
         transform = transform.meta.name,
@@ -229,7 +291,9 @@ async fn run_transform(
         bytes = body.len(),
         "answered"
     );
-    xml(body)
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, XML))
+        .body(Pieces::of(body))
 }
 
 /// Runs the transform and renders its answer; also returns the response itself, for the
@@ -238,7 +302,7 @@ fn run_blocking(
     transform: &'static transforms::Transform,
     request: &TransformRequest,
     state: &Arc<ServerConfig>,
-) -> (String, Option<Response>) {
+) -> (Document, Option<Response>) {
     let ctx = Context {
         request,
         store: &state.store,
@@ -247,7 +311,7 @@ fn run_blocking(
     match (transform.run)(&ctx) {
         Ok(response) => {
             let ran = started.elapsed();
-            let body = response_to_string(&response);
+            let body = response_document(&response);
             tracing::debug!(
                 transform = transform.meta.name,
                 run_ms = ran.as_secs_f64() * 1e3,
@@ -259,7 +323,14 @@ fn run_blocking(
         }
         Err(e) => {
             tracing::warn!(transform = transform.meta.name, error = %e, "transform failed");
-            (exception_to_string(&e.to_string(), None), None)
+            let head = exception_to_string(&e.to_string(), None).into_bytes();
+            (
+                Document {
+                    head,
+                    ..Document::default()
+                },
+                None,
+            )
         }
     }
 }

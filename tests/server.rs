@@ -367,6 +367,59 @@ async fn splits_a_capture_into_session_entities() {
     assert!(msgs[0].1.contains("min_packets"));
 }
 
+/// A repeated request is answered from memory, byte for byte as the first time; other
+/// settings get their own answer; a capture rewritten in place is split again, never answered
+/// from what was kept for its old content.
+#[actix_web::test]
+async fn repeats_answers_from_memory_and_never_a_stale_one() {
+    let f = fixture();
+    let app = app!(config(&f, 1 << 20));
+    let ask = |soft: u32, settings: &[(&str, &str)]| {
+        request(
+            "packetpivot.Capture",
+            "zeek__wikipedia.pcap",
+            &[],
+            settings,
+            soft,
+        )
+    };
+    let (_, first) = post!(&app, "/run/capture-to-sessions", ask(10000, &[]));
+    let (_, again) = post!(&app, "/run/capture-to-sessions", ask(10000, &[]));
+    assert_eq!(first, again);
+    assert_eq!(parse(&first).1.len(), 38);
+    let (_, five) = post!(&app, "/run/capture-to-sessions", ask(5, &[]));
+    assert_eq!(parse(&five).1.len(), 5);
+    let (_, udp) = post!(
+        &app,
+        "/run/capture-to-sessions",
+        ask(10000, &[("protocols", "udp")])
+    );
+    let udp_sessions = parse(&udp).1;
+    assert!(!udp_sessions.is_empty() && udp_sessions.len() < 38);
+    assert!(udp_sessions.iter().all(|(_, v)| v.starts_with("UDP ")));
+    // A server that keeps nothing answers the same bytes.
+    let mut cfg = config(&f, 1 << 20);
+    let mut store = cfg.store.config().clone();
+    store.split.limits.answer_cache_bytes = 0;
+    cfg.store = CaptureStore::new(store);
+    let fresh = app!(cfg);
+    let (_, uncached) = post!(&fresh, "/run/capture-to-sessions", ask(10000, &[]));
+    assert_eq!(uncached, first);
+    // The evidence file is replaced by another capture under the same name.
+    let path = f.root.join("zeek__wikipedia.pcap");
+    std::fs::copy(data().join("zeek__ssh.pcap"), &path).expect("replace");
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|file| file.set_modified(later))
+        .expect("mtime");
+    let (_, replaced) = post!(&app, "/run/capture-to-sessions", ask(10000, &[]));
+    assert_ne!(replaced, first);
+    let ssh = parse(&replaced).1;
+    assert!(!ssh.is_empty() && ssh.len() != 38, "{} sessions", ssh.len());
+}
+
 #[actix_web::test]
 async fn accepts_a_file_entity_with_a_path_field_and_reports_damage() {
     let f = fixture();

@@ -108,6 +108,22 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
     let given = capture_path(ctx.request)?;
     let filter = Filter::from(ctx)?;
     let finished = ctx.store.split(&given)?;
+    let limit = ctx.request.limit();
+    // The answer depends on the finished capture and these inputs only, so a repeat (the
+    // same transform run again on the same capture) is given from memory.
+    let key = format!(
+        "{}\0{}\0{}\0{:?}\0{:?}\0{}\0{}\0{limit}",
+        TRANSFORM.meta.name,
+        finished.dir_name,
+        given,
+        filter.protocols,
+        filter.ports,
+        filter.min_packets,
+        filter.min_bytes,
+    );
+    if let Some(kept) = ctx.store.answer(&key) {
+        return Ok(kept);
+    }
     let head = &finished.index.head;
     let mut chosen: Vec<&SessionEntry> = finished
         .sessions()
@@ -122,7 +138,6 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
             .then(a.number.cmp(&b.number))
     });
     let total = chosen.len();
-    let limit = ctx.request.limit();
     let mut response = Response::default();
     for s in chosen.iter().take(limit) {
         let path = finished.dir.join(&s.file);
@@ -147,5 +162,7 @@ fn run(ctx: &Context<'_>) -> Result<Response, TransformError> {
             given, d.reason, d.unreadable_bytes, d.offset
         ));
     }
+    response.render_entities();
+    ctx.store.keep_answer(key, &response);
     Ok(response)
 }

@@ -10,6 +10,7 @@ use std::time::UNIX_EPOCH;
 
 use crate::capture::hash::sha256_bytes;
 use crate::facts::collect::SessionFacts;
+use crate::maltego::response::Response;
 use crate::session::index::{Index, SessionEntry, INDEX_VERSION};
 use crate::session::output::{
     directory_name, read_facts, read_index, split_to_directory, SplitError, INDEX_FILE,
@@ -114,10 +115,19 @@ struct Slot {
     ready: Condvar,
 }
 
+/// Answers kept for repeated requests, least recently used dropped first, bounded in bytes.
+#[derive(Default)]
+struct Answers {
+    used: usize,
+    tick: u64,
+    kept: HashMap<String, (u64, usize, Response)>,
+}
+
 /// See the module documentation.
 pub struct CaptureStore {
     config: StoreConfig,
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
+    answers: Mutex<Answers>,
 }
 
 impl CaptureStore {
@@ -126,6 +136,59 @@ impl CaptureStore {
         CaptureStore {
             config,
             slots: Mutex::new(HashMap::new()),
+            answers: Mutex::new(Answers::default()),
+        }
+    }
+
+    /// A kept answer for `key` (see [`CaptureStore::keep_answer`]).
+    pub fn answer(&self, key: &str) -> Option<Response> {
+        let mut answers = match self.answers.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        answers.tick += 1;
+        let tick = answers.tick;
+        let (used, _, response) = answers.kept.get_mut(key)?;
+        *used = tick;
+        Some(response.clone())
+    }
+
+    /// Keeps an answer for requests that will be answered the same. `key` must name
+    /// everything the answer depends on: the transform, the finished capture (its directory
+    /// name: a changed capture is a new one) and every input the transform reads. Give the
+    /// entities rendered ([`Response::render_entities`]), so a repeat costs a copy.
+    pub fn keep_answer(&self, key: String, response: &Response) {
+        let size = key.len()
+            + response.rendered.as_ref().map_or(0, |r| r.len())
+            + response
+                .messages
+                .iter()
+                .map(|(_, m)| m.len())
+                .sum::<usize>();
+        let cap = self.config.split.limits.answer_cache_bytes;
+        if size > cap || !response.entities.is_empty() {
+            return;
+        }
+        let mut answers = match self.answers.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        while answers.used + size > cap {
+            let oldest = answers
+                .kept
+                .iter()
+                .min_by_key(|(_, (used, _, _))| *used)
+                .map(|(k, _)| k.clone());
+            let Some(oldest) = oldest else { break };
+            if let Some((_, freed, _)) = answers.kept.remove(&oldest) {
+                answers.used = answers.used.saturating_sub(freed);
+            }
+        }
+        answers.tick += 1;
+        let tick = answers.tick;
+        answers.used += size;
+        if let Some((_, replaced, _)) = answers.kept.insert(key, (tick, size, response.clone())) {
+            answers.used = answers.used.saturating_sub(replaced);
         }
     }
 

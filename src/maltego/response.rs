@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use super::sanitize::sanitize;
 
@@ -349,11 +350,55 @@ impl UiMessageKind {
 pub struct Response {
     /// Returned entities, in the order they are written.
     pub entities: Vec<Entity>,
+    /// Entities already written as XML (see [`Response::render_entities`]): written after
+    /// `entities`. Shared, so a kept answer is given again without copying it.
+    pub rendered: Option<Arc<RenderedEntities>>,
     /// UI messages, in order.
     pub messages: Vec<(UiMessageKind, String)>,
 }
 
+/// Entities written as the XML that goes inside `<Entities>`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenderedEntities {
+    xml: String,
+    written: usize,
+    empty: usize,
+}
+
+impl RenderedEntities {
+    /// Size of the XML, in bytes.
+    pub fn len(&self) -> usize {
+        self.xml.len()
+    }
+
+    /// No entity was written.
+    pub fn is_empty(&self) -> bool {
+        self.written == 0
+    }
+}
+
 impl Response {
+    /// Moves the entities into [`Response::rendered`], written as XML exactly as
+    /// [`write_response`] would write them: for an answer that is kept and given again.
+    pub fn render_entities(&mut self) {
+        let mut x = Xml { w: Vec::new() };
+        let mut written = 0;
+        let mut empty = 0;
+        if let Some(r) = &self.rendered {
+            x.w.extend_from_slice(r.xml.as_bytes());
+            written = r.written;
+            empty = r.empty;
+        }
+        // Writing into a Vec cannot fail.
+        let _ = x.entities(&self.entities, &mut written, &mut empty);
+        self.entities.clear();
+        self.rendered = Some(Arc::new(RenderedEntities {
+            xml: into_string(x.w),
+            written,
+            empty,
+        }));
+    }
+
     /// Adds an `Inform` message.
     pub fn inform(&mut self, m: impl Into<String>) {
         self.messages.push((UiMessageKind::Inform, m.into()));
@@ -565,6 +610,24 @@ impl<W: Write> Xml<W> {
         self.close(3, "Entity")
     }
 
+    /// Every entity with a value, counting those written and those left out for having none.
+    fn entities(
+        &mut self,
+        entities: &[Entity],
+        written: &mut usize,
+        empty: &mut usize,
+    ) -> io::Result<()> {
+        for e in entities {
+            if e.value.is_empty() {
+                *empty += 1;
+                continue;
+            }
+            self.entity(e)?;
+            *written += 1;
+        }
+        Ok(())
+    }
+
     fn finish(mut self) -> io::Result<()> {
         self.w.flush()
     }
@@ -611,51 +674,108 @@ fn reserved_fields(e: &Entity) -> Vec<(&'static str, &'static str, String)> {
     out
 }
 
-/// Streams `r` as a `MaltegoTransformResponseMessage` (see the module documentation for the
-/// exact form). Entities whose value is empty are left out, and a `PartialError` saying how
-/// many were is added after the response's own messages. `w` should be buffered (a `Vec` or
-/// a `BufWriter`): the document is written in many small pieces.
-pub fn write_response<W: Write>(w: W, r: &Response) -> io::Result<()> {
-    let mut x = Xml { w };
-    x.open(0, "MaltegoMessage", &[])?;
-    x.open(1, "MaltegoTransformResponseMessage", &[])?;
-    x.open(2, "Entities", &[])?;
+/// A response document in three pieces, so that kept entities ([`Response::rendered`]) are
+/// sent as they are, never copied: `head`, then `shared`, then `tail`.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    /// Up to and including `<Entities>`.
+    pub head: Vec<u8>,
+    /// The rendered entities, if any.
+    pub shared: Option<Arc<RenderedEntities>>,
+    /// The other entities, the messages and the closing tags.
+    pub tail: Vec<u8>,
+}
+
+impl Document {
+    /// Total size in bytes.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.shared.as_ref().map_or(0, |s| s.len()) + self.tail.len()
+    }
+
+    /// Never true: a document always has its envelope.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl AsRef<[u8]> for RenderedEntities {
+    fn as_ref(&self) -> &[u8] {
+        self.xml.as_bytes()
+    }
+}
+
+/// `r` as a `MaltegoTransformResponseMessage` (see the module documentation for the exact
+/// form), in pieces. Entities whose value is empty are left out, and a `PartialError` saying
+/// how many were is added after the response's own messages.
+pub fn response_document(r: &Response) -> Document {
+    let mut head = Xml { w: Vec::new() };
+    // Writing into a Vec cannot fail.
+    let _ = head
+        .open(0, "MaltegoMessage", &[])
+        .and_then(|()| head.open(1, "MaltegoTransformResponseMessage", &[]))
+        .and_then(|()| head.open(2, "Entities", &[]));
     let mut written = 0usize;
     let mut empty = 0usize;
-    for e in &r.entities {
-        if e.value.is_empty() {
-            empty += 1;
-            continue;
+    if let Some(rendered) = &r.rendered {
+        written += rendered.written;
+        empty += rendered.empty;
+    }
+    // About what a session entity takes (3.8 kB), so a large answer is not built by doubling.
+    let mut tail = Xml {
+        w: Vec::with_capacity(1024 + r.entities.len().saturating_mul(4096)),
+    };
+    let _ = tail.rest(r, written, empty);
+    Document {
+        head: head.w,
+        shared: r.rendered.clone(),
+        tail: tail.w,
+    }
+}
+
+impl<W: Write> Xml<W> {
+    /// The entities not rendered yet, then everything after them.
+    fn rest(&mut self, r: &Response, mut written: usize, mut empty: usize) -> io::Result<()> {
+        self.entities(&r.entities, &mut written, &mut empty)?;
+        if written == 0 {
+            self.raw("</Entities>")?;
+        } else {
+            self.close(2, "Entities")?;
         }
-        x.entity(e)?;
-        written += 1;
+        self.open(2, "UIMessages", &[])?;
+        for (kind, text) in &r.messages {
+            self.leaf(3, "UIMessage", &[("MessageType", kind.as_str())], text)?;
+        }
+        if empty > 0 {
+            let text = format!("{empty} result entities had an empty value and were left out");
+            self.leaf(
+                3,
+                "UIMessage",
+                &[("MessageType", UiMessageKind::PartialError.as_str())],
+                &text,
+            )?;
+        }
+        if r.messages.is_empty() && empty == 0 {
+            self.raw("</UIMessages>")?;
+        } else {
+            self.close(2, "UIMessages")?;
+        }
+        self.close(1, "MaltegoTransformResponseMessage")?;
+        self.close(0, "MaltegoMessage")
     }
-    if written == 0 {
-        x.raw("</Entities>")?;
-    } else {
-        x.close(2, "Entities")?;
+}
+
+/// Streams `r` as a `MaltegoTransformResponseMessage` ([`response_document`], in one piece).
+pub fn write_response<W: Write>(w: W, r: &Response) -> io::Result<()> {
+    write_document(w, &response_document(r))
+}
+
+fn write_document<W: Write>(mut w: W, d: &Document) -> io::Result<()> {
+    w.write_all(&d.head)?;
+    if let Some(shared) = &d.shared {
+        w.write_all(shared.xml.as_bytes())?;
     }
-    x.open(2, "UIMessages", &[])?;
-    for (kind, text) in &r.messages {
-        x.leaf(3, "UIMessage", &[("MessageType", kind.as_str())], text)?;
-    }
-    if empty > 0 {
-        let text = format!("{empty} result entities had an empty value and were left out");
-        x.leaf(
-            3,
-            "UIMessage",
-            &[("MessageType", UiMessageKind::PartialError.as_str())],
-            &text,
-        )?;
-    }
-    if r.messages.is_empty() && empty == 0 {
-        x.raw("</UIMessages>")?;
-    } else {
-        x.close(2, "UIMessages")?;
-    }
-    x.close(1, "MaltegoTransformResponseMessage")?;
-    x.close(0, "MaltegoMessage")?;
-    x.finish()
+    w.write_all(&d.tail)?;
+    w.flush()
 }
 
 /// Streams a `MaltegoTransformExceptionMessage` with one exception, with a `code` attribute
@@ -694,10 +814,10 @@ fn into_string(buf: Vec<u8>) -> String {
 
 /// [`write_response`] into a `String`.
 pub fn response_to_string(r: &Response) -> String {
-    // About what a session entity takes (3.8 kB), so a large answer is not built by doubling.
-    let mut buf = Vec::with_capacity(1024 + r.entities.len().saturating_mul(4096));
+    let d = response_document(r);
+    let mut buf = Vec::with_capacity(d.len());
     // Writing to a Vec cannot fail.
-    let _ = write_response(&mut buf, r);
+    let _ = write_document(&mut buf, &d);
     into_string(buf)
 }
 
@@ -838,6 +958,27 @@ mod tests {
         let reference = fixture("trx/response_session_example.xml");
         assert_same(&ours, &reference, &[]);
         assert_eq!(ours, reference, "byte-identical to maltego-trx");
+    }
+
+    /// Rendered entities (kept for repeats) are written byte for byte as the entities
+    /// themselves would be, including entities without a value, entities added after the
+    /// rendering, and no entities at all.
+    #[test]
+    fn writes_rendered_entities_as_the_entities_themselves() {
+        let mut with_empty = session_example();
+        with_empty.entities.push(Entity::new(types::IPV4, ""));
+        for original in [session_example(), with_empty, Response::default()] {
+            let direct = response_to_string(&original);
+            let mut rendered = original.clone();
+            rendered.render_entities();
+            assert!(rendered.entities.is_empty());
+            assert_eq!(response_to_string(&rendered), direct);
+            let mut split = original.clone();
+            let later = split.entities.split_off(split.entities.len() / 2);
+            split.render_entities();
+            split.entities = later;
+            assert_eq!(response_to_string(&split), direct);
+        }
     }
 
     #[test]

@@ -282,10 +282,13 @@ pub fn split_to_directory(
         FileSink::new(tmp.path(), format, options.limits.write_buffer_bytes).map_err(sink_err)?;
     // Session records beyond the resident budget go to an anonymous file beside the output.
     let sessions = Sessions::spilling(tmp.path(), options.limits.resident_sessions)?;
+    let started = std::time::Instant::now();
+    let passed;
     let (result, written) = if options.skip_facts {
         let mut sink = files_sink;
         let result =
             splitter::split_with(&mut reader, options, sessions, &mut sink).map_err(failure)?;
+        passed = started.elapsed();
         (result, sink.finish().map_err(sink_err)?)
     } else {
         let facts_path = tmp.path().join(FACTS_FILE);
@@ -295,11 +298,13 @@ pub fn split_to_directory(
         let mut sink = FactsSink::new(files_sink, out);
         let result =
             splitter::split_with(&mut reader, options, sessions, &mut sink).map_err(failure)?;
+        passed = started.elapsed();
         let files_sink = sink
             .finish()
             .map_err(out_err(&facts_path, "cannot write facts"))?;
         (result, files_sink.finish().map_err(sink_err)?)
     };
+    let files_done = started.elapsed();
     let (spill_writes, spill_reads) = result.sessions.spill_traffic();
     tracing::debug!(
         sessions = result.sessions.len(),
@@ -323,6 +328,12 @@ pub fn split_to_directory(
         file_hashes: &written.sha256,
     };
     write_index(tmp.path(), &index, &entries)?;
+    tracing::debug!(
+        pass_s = passed.as_secs_f64(),
+        files_s = files_done.as_secs_f64(),
+        index_s = started.elapsed().as_secs_f64(),
+        "split phases (seconds since the pass began: pass done, files written, index written)"
+    );
     remove_stale(&final_dir, out)?;
     let tmp_path = tmp.keep();
     match fs::rename(&tmp_path, &final_dir) {

@@ -35,6 +35,11 @@ use crate::capture::{Format, Interface, Record, Section};
 /// sessions must not push every quiet one out of memory.
 pub const BIG_BUFFER: usize = 4 * 1024 * 1024;
 
+/// Room reserved beyond a record's data before encoding it: a pcap file header (24 bytes)
+/// and record header (16), or a pcapng enhanced packet block's header and trailer (32)
+/// plus, for a file's first record, its section and interface blocks (typically under 200).
+const RECORD_HEADROOM: usize = 256;
+
 /// A batch for the writer thread is sent once it holds this many bytes...
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// ...or this many files (a million small sessions must not make a million channel sends).
@@ -416,6 +421,15 @@ impl Sink for FileSink {
         };
         let before = f.pending.len();
         let capacity = f.pending.capacity();
+        if before == 0 {
+            // A fresh buffer: one allocation for the record and its headers (a file header,
+            // or a section and interface blocks, and the record header) rather than one per
+            // piece; the headroom usually holds a short session's next record too. Later
+            // records grow the buffer by doubling.
+            f.pending.reserve(
+                record.data.len() + record.extra.len() + record.options.len() + RECORD_HEADROOM,
+            );
+        }
         f.encoder
             .append(record, interfaces, sections, &mut f.pending);
         let big = f.pending.len() >= BIG_BUFFER;

@@ -545,10 +545,13 @@ def measure_server(a, capture, out, logdir):
                 t, body = post(url, request_xml(name, limit))
                 times.append(t)
                 size = len(body)
-            res["limits"][limit] = {"min": min(times), "med": statistics.median(times), "bytes": size,
-                                    "entities": body.count(b"<Entity ")}
-            log(f"server soft limit {limit}: median {statistics.median(times) * 1000:.1f} ms "
-                f"({size / 1e6:.1f} MB response)")
+            # The first request at a limit is answered from the index; the server keeps the
+            # rendered answer, so the repeats are answered from memory.
+            rest = times[1:] or times
+            res["limits"][limit] = {"first": times[0], "min": min(rest), "med": statistics.median(rest),
+                                    "bytes": size, "entities": body.count(b"<Entity ")}
+            log(f"server soft limit {limit}: first {times[0] * 1000:.1f} ms, repeated median "
+                f"{statistics.median(rest) * 1000:.1f} ms ({size / 1e6:.1f} MB response)")
         return res
     finally:
         proc.terminate()
@@ -581,14 +584,16 @@ def render_extra(server, scale):
         L.append("")
         L.append(f"Server (`packetpivot serve` on 127.0.0.1, capture e: {server['sessions']} sessions): the "
                  f"first capture-to-sessions request splits it in {fmt_s(server['first'])} s; then each soft "
-                 "limit is requested repeatedly and answered from the finished index (client-side time, "
-                 "request sent to response read):")
+                 "limit is requested repeatedly. The first request at a limit is answered from the finished "
+                 "index; the server keeps the rendered answer, so the repeats are answered from memory "
+                 "(client-side time with Python's urllib, request sent to response read):")
         L.append("")
-        L.append("| soft limit | entities returned | response size | min ms | median ms |")
-        L.append("|---|---|---|---|---|")
+        L.append("| soft limit | entities returned | response size | first ms (from the index) "
+                 "| repeated min ms | repeated median ms |")
+        L.append("|---|---|---|---|---|---|")
         for limit, r in server["limits"].items():
-            L.append(f"| {limit} | {r['entities']} | {r['bytes'] / 1e6:.2f} MB | {r['min'] * 1000:.1f} "
-                     f"| {r['med'] * 1000:.1f} |")
+            L.append(f"| {limit} | {r['entities']} | {r['bytes'] / 1e6:.2f} MB | {r['first'] * 1000:.1f} "
+                     f"| {r['min'] * 1000:.1f} | {r['med'] * 1000:.1f} |")
     if scale:
         L.append("")
         L.append("Peak RSS as the capture grows (the generator settings of a, only --size changed; one split each):")

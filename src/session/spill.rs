@@ -232,13 +232,21 @@ impl Sessions {
         }
     }
 
-    /// All sessions in memory, in order.
-    pub fn into_vec(self) -> Result<Vec<Session>, SpillError> {
+    /// All sessions in memory, in order (resident ones moved, not copied).
+    pub fn into_vec(mut self) -> Result<Vec<Session>, SpillError> {
         let mut all = Vec::with_capacity(self.len());
-        self.try_for_each(|s| {
-            all.push(s.clone());
-            Ok::<(), SpillError>(())
-        })?;
+        let mut buf = Vec::new();
+        for c in 0..self.chunks.len() {
+            let resident = self.chunks.get(c).is_some_and(|chunk| chunk.resident);
+            if resident {
+                if let Some(chunk) = self.chunks.get_mut(c) {
+                    // Taken, so each chunk's memory is freed as its records move.
+                    all.extend(std::mem::take(&mut chunk.sessions));
+                }
+            } else if let Some(chunk) = self.chunks.get(c) {
+                all.extend(self.read_chunk(chunk, &mut buf)?);
+            }
+        }
         Ok(all)
     }
 

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use super::sanitize::sanitize;
+use super::sanitize::{may_need_sanitizing, sanitize};
 
 /// Default weight of a returned entity (maltego-trx's).
 pub const DEFAULT_WEIGHT: i32 = 100;
@@ -424,7 +424,7 @@ impl Response {
 // Writing
 
 /// Escapes for text content: `& < >`, and CR as a reference so it is not read back as LF.
-fn text_escape(b: u8) -> Option<&'static [u8]> {
+const fn text_escape(b: u8) -> Option<&'static [u8]> {
     match b {
         b'&' => Some(b"&amp;"),
         b'<' => Some(b"&lt;"),
@@ -436,7 +436,7 @@ fn text_escape(b: u8) -> Option<&'static [u8]> {
 
 /// Escapes for attribute values: `& < > "`, and TAB, LF, CR as references so attribute-value
 /// normalisation does not turn them into spaces.
-fn attr_escape(b: u8) -> Option<&'static [u8]> {
+const fn attr_escape(b: u8) -> Option<&'static [u8]> {
     match b {
         b'"' => Some(b"&quot;"),
         b'\t' => Some(b"&#x9;"),
@@ -446,21 +446,15 @@ fn attr_escape(b: u8) -> Option<&'static [u8]> {
 }
 
 /// Bytes that need more than copying in text content or attribute values: what [`sanitize`]
-/// replaces (C0 controls other than TAB, LF and CR; 0xEF, which starts U+FFFE and U+FFFF) and
-/// what [`text_escape`] or [`attr_escape`] rewrite. A string with none of them (nearly every
-/// one) is written in a single copy after one scan.
+/// may replace and what [`attr_escape`] (a superset of [`text_escape`]) rewrites. A string
+/// with none of them (nearly every one) is written in a single copy after one scan.
 const NEEDS_CARE: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
-    while b < 0x20 {
-        t[b] = true;
+    while b < 256 {
+        t[b] = may_need_sanitizing(b as u8) || attr_escape(b as u8).is_some();
         b += 1;
     }
-    t[0xEF] = true;
-    t[b'&' as usize] = true;
-    t[b'<' as usize] = true;
-    t[b'>' as usize] = true;
-    t[b'"' as usize] = true;
     t
 };
 

@@ -24,14 +24,18 @@ pub fn is_xml_char(c: char) -> bool {
         | '\u{10000}'..='\u{10FFFF}')
 }
 
+/// True for a byte that can be part of a character XML forbids: in UTF-8 those are the C0
+/// bytes other than TAB, LF and CR, and U+FFFE/U+FFFF, which start with 0xEF. A string with
+/// none of these is clean.
+pub const fn may_need_sanitizing(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF
+}
+
 /// Replaces every character XML 1.0 forbids (C0 controls other than TAB, LF and CR, U+FFFE and
 /// U+FFFF) with U+FFFD. Borrows when the string is already clean.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    // Byte scan first (this runs on every string of every response): in UTF-8 the forbidden
-    // characters are the C0 bytes other than TAB, LF and CR, and U+FFFE/U+FFFF, which start
-    // with 0xEF. Without either, the string is clean.
-    let suspicious = |b: &u8| (*b < 0x20 && !matches!(*b, b'\t' | b'\n' | b'\r')) || *b == 0xEF;
-    if !s.as_bytes().iter().any(suspicious) {
+    // Byte scan first (this runs on every string of every response).
+    if !s.bytes().any(may_need_sanitizing) {
         return Cow::Borrowed(s);
     }
     match s.find(|c: char| !is_xml_char(c)) {

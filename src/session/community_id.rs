@@ -205,13 +205,22 @@ pub fn community_id_v1(tuple: &FlowTuple, seed: u16) -> Option<String> {
 pub struct CommunityId([u8; COMMUNITY_ID_LEN]);
 
 /// Length of a v1 Community ID: `1:` plus base64 of a 20-byte SHA-1.
-const COMMUNITY_ID_LEN: usize = 30;
+pub const COMMUNITY_ID_LEN: usize = 30;
 
 impl CommunityId {
     /// Keeps a v1 Community ID string; `None` if it is not one.
     pub fn from_text(text: &str) -> Option<CommunityId> {
-        let bytes: [u8; COMMUNITY_ID_LEN] = text.as_bytes().try_into().ok()?;
+        CommunityId::from_bytes(text.as_bytes().try_into().ok()?)
+    }
+
+    /// Keeps the bytes of a v1 Community ID string; `None` if they are not ASCII.
+    pub fn from_bytes(bytes: [u8; COMMUNITY_ID_LEN]) -> Option<CommunityId> {
         bytes.is_ascii().then_some(CommunityId(bytes))
+    }
+
+    /// The string's bytes.
+    pub fn as_bytes(&self) -> &[u8; COMMUNITY_ID_LEN] {
+        &self.0
     }
 
     /// The string.

@@ -411,10 +411,11 @@ pub fn build_head(facts: &CaptureFacts<'_>, result: &SplitResult) -> Result<Inde
     })
 }
 
-/// The entries of every session, made one at a time (never all in memory at once).
+/// The entries of every session, made one at a time (never all in memory at once), spilled
+/// sessions read back where needed.
 pub struct Entries<'a> {
     /// The sessions.
-    pub sessions: &'a [Session],
+    pub sessions: &'a Sessions,
     /// The capture's interfaces.
     pub interfaces: &'a [Interface],
     /// File name extension of the session files.
@@ -424,54 +425,28 @@ pub struct Entries<'a> {
 }
 
 impl Entries<'_> {
-    /// The entry of session `i`.
-    pub fn entry(&self, i: usize) -> Option<SessionEntry> {
-        let s = self.sessions.get(i)?;
-        let hash = self.file_hashes.and_then(|h| h.get(i)).map(hex::encode);
-        Some(session_entry(s, self.interfaces, self.extension, hash))
+    fn entry(&self, s: &Session) -> SessionEntry {
+        let hash = usize::try_from(s.number)
+            .ok()
+            .and_then(|i| self.file_hashes?.get(i))
+            .map(hex::encode);
+        session_entry(s, self.interfaces, self.extension, hash)
     }
-    /// All entries, in order.
+
+    /// All entries, in order. Like [`Sessions::iter`], this ends early if a spilled session
+    /// cannot be read back; the index is written through `Serialize`, which reports it.
     pub fn iter(&self) -> impl Iterator<Item = SessionEntry> + '_ {
-        (0..self.sessions.len()).filter_map(|i| self.entry(i))
+        self.sessions.iter().map(|s| self.entry(&s))
     }
 }
 
 impl Serialize for Entries<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.sessions.len()))?;
-        for e in self.iter() {
-            seq.serialize_element(&e)?;
-        }
-        seq.end()
-    }
-}
-
-/// The entries of every session of a split, read back from its spill file where needed,
-/// made one at a time.
-pub struct StoredEntries<'a> {
-    /// The sessions.
-    pub sessions: &'a Sessions,
-    /// The capture's interfaces.
-    pub interfaces: &'a [Interface],
-    /// File name extension of the session files.
-    pub extension: &'a str,
-    /// SHA-256 of each session's file, by session.
-    pub file_hashes: &'a [[u8; 32]],
-}
-
-impl Serialize for StoredEntries<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
         let mut seq = serializer.serialize_seq(Some(self.sessions.len()))?;
-        let written = self.sessions.try_for_each(|s| {
-            let hash = usize::try_from(s.number)
-                .ok()
-                .and_then(|i| self.file_hashes.get(i))
-                .map(hex::encode);
-            seq.serialize_element(&session_entry(s, self.interfaces, self.extension, hash))
-                .map_err(Stop::Write)
-        });
+        let written = self
+            .sessions
+            .try_for_each(|s| seq.serialize_element(&self.entry(s)).map_err(Stop::Write));
         match written {
             Ok(()) => seq.end(),
             Err(Stop::Write(e)) => Err(e),
@@ -480,7 +455,7 @@ impl Serialize for StoredEntries<'_> {
     }
 }
 
-/// Why writing the stored entries stopped.
+/// Why writing the entries stopped.
 enum Stop<E> {
     Write(E),
     Spill(SpillError),

@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use super::index::{self, CaptureFacts, Entries, Index, IndexHead, IndexOut, StoredEntries};
+use super::index::{self, CaptureFacts, Entries, Index, IndexHead, IndexOut};
 use super::sink::{FileSink, SinkError};
 use super::spill::{Sessions, SpillError};
 use super::splitter::{self, NullSink, SplitFailure, SplitOptions};
-use super::table::Session;
 use crate::capture::hash::{self, FileHashes};
 use crate::capture::reader::CaptureReader;
 use crate::capture::writer::Encoder;
@@ -121,11 +120,7 @@ fn read_json<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<T, SplitError
 }
 
 /// Writes `index.json` into `dir`, streaming the session entries.
-fn write_index(
-    dir: &Path,
-    head: &IndexHead,
-    entries: &StoredEntries<'_>,
-) -> Result<(), SplitError> {
+fn write_index(dir: &Path, head: &IndexHead, entries: &Entries<'_>) -> Result<(), SplitError> {
     write_json(&dir.join(INDEX_FILE), &IndexOut::new(head, entries))
 }
 
@@ -321,11 +316,11 @@ pub fn split_to_directory(
     let extension = Encoder::extension(format);
     let facts = facts(capture, &reader, hashes, options);
     let index = index::build_head(&facts, &result)?;
-    let entries = StoredEntries {
+    let entries = Entries {
         sessions: &result.sessions,
         interfaces: reader.interfaces(),
         extension,
-        file_hashes: &written.sha256,
+        file_hashes: Some(&written.sha256),
     };
     write_index(tmp.path(), &index, &entries)?;
     tracing::debug!(
@@ -361,8 +356,8 @@ pub fn split_to_directory(
 pub struct Listing {
     /// The index head.
     pub head: IndexHead,
-    /// The sessions.
-    pub sessions: Vec<Session>,
+    /// The sessions (all in memory: a listing has no output directory to spill into).
+    pub sessions: Sessions,
     /// The capture's interfaces.
     pub interfaces: Vec<Interface>,
     /// The extension session files would have.
@@ -450,7 +445,7 @@ fn list_into<S: splitter::Sink<Error = std::convert::Infallible>>(
     let head = index::build_head(&facts(capture, &reader, hashes, options), &result)?;
     Ok(Listing {
         head,
-        sessions: result.sessions.into_vec()?,
+        sessions: result.sessions,
         interfaces: reader.interfaces().to_vec(),
         extension: Encoder::extension(reader.format()),
     })

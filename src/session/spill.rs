@@ -232,24 +232,6 @@ impl Sessions {
         }
     }
 
-    /// All sessions in memory, in order (resident ones moved, not copied).
-    pub fn into_vec(mut self) -> Result<Vec<Session>, SpillError> {
-        let mut all = Vec::with_capacity(self.len());
-        let mut buf = Vec::new();
-        for c in 0..self.chunks.len() {
-            let resident = self.chunks.get(c).is_some_and(|chunk| chunk.resident);
-            if resident {
-                if let Some(chunk) = self.chunks.get_mut(c) {
-                    // Taken, so each chunk's memory is freed as its records move.
-                    all.extend(std::mem::take(&mut chunk.sessions));
-                }
-            } else if let Some(chunk) = self.chunks.get(c) {
-                all.extend(self.read_chunk(chunk, &mut buf)?);
-            }
-        }
-        Ok(all)
-    }
-
     fn page_in(&mut self, c: usize) -> Result<(), SpillError> {
         match self.chunks.get_mut(c) {
             Some(chunk) if chunk.resident => {
@@ -561,7 +543,7 @@ pub(super) fn encode(s: &Session, out: &mut Vec<u8>) {
     put_u64(out, s.last_record);
     put_u8(out, flag_bits(&s.flags));
     put_opt(out, &s.community_id, |o, id| {
-        o.extend_from_slice(id.as_str().as_bytes())
+        o.extend_from_slice(id.as_bytes())
     });
     put_opt(out, &s.vlan, |o, v| put_u16(o, *v));
     put_opt(out, &s.interfaces.first, |o, v| put_u32(o, *v));
@@ -688,10 +670,7 @@ pub(super) fn decode(input: &mut &[u8]) -> Option<Session> {
         fragments: bit(5),
         broken_header: bit(6),
     };
-    let community_id = r.opt(|r| {
-        let text: [u8; 30] = r.bytes()?;
-        CommunityId::from_text(std::str::from_utf8(&text).ok()?)
-    })?;
+    let community_id = r.opt(|r| CommunityId::from_bytes(r.bytes()?))?;
     let vlan = r.opt(Input::u16)?;
     let first = r.opt(Input::u32)?;
     let n = r.u32()?;
@@ -744,7 +723,7 @@ mod tests {
         let mut reader = CaptureReader::open(&path, &Limits::default()).expect("capture");
         let result =
             split(&mut reader, &SplitOptions::default(), &mut NullSink).expect("in memory");
-        result.sessions.into_vec().expect("in memory")
+        result.sessions.iter().map(Cow::into_owned).collect()
     }
 
     #[test]

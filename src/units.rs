@@ -19,22 +19,49 @@ pub fn human_bytes(n: u64) -> String {
 /// Formats nanoseconds since the epoch as RFC 3339 UTC (`2014-02-20T10:57:27.123456Z`),
 /// with nine fractional digits only when the value needs them.
 pub fn rfc3339(ns: i64) -> String {
+    let mut out = Vec::with_capacity(32);
+    push_rfc3339(&mut out, ns);
+    // Only ASCII digits and punctuation were pushed.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends [`rfc3339`]'s text to `out` without formatting machinery: the index of a
+/// million sessions writes two million of these.
+pub fn push_rfc3339(out: &mut Vec<u8>, ns: i64) {
     let secs = ns.div_euclid(1_000_000_000);
     let frac = ns.rem_euclid(1_000_000_000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let frac = if frac % 1000 == 0 {
-        format!("{:06}", frac / 1000)
+    // i64 nanoseconds span the years 1677 to 2262; four digits always suffice.
+    push_digits(out, y.clamp(0, 9999) as u64, 4);
+    out.push(b'-');
+    push_digits(out, u64::from(m), 2);
+    out.push(b'-');
+    push_digits(out, u64::from(d), 2);
+    out.push(b'T');
+    push_digits(out, (rem / 3600) as u64, 2);
+    out.push(b':');
+    push_digits(out, ((rem % 3600) / 60) as u64, 2);
+    out.push(b':');
+    push_digits(out, (rem % 60) as u64, 2);
+    out.push(b'.');
+    if frac % 1000 == 0 {
+        push_digits(out, (frac / 1000) as u64, 6);
     } else {
-        format!("{frac:09}")
-    };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+        push_digits(out, frac as u64, 9);
+    }
+    out.push(b'Z');
+}
+
+/// Appends the last `width` decimal digits of `v`, zero-padded.
+fn push_digits(out: &mut Vec<u8>, mut v: u64, width: usize) {
+    let start = out.len();
+    out.resize(start + width, b'0');
+    for slot in out.iter_mut().skip(start).rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's
@@ -67,6 +94,53 @@ pub fn rfc3339_seconds(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_rfc3339_as_format_did() {
+        // The text the `format!` version wrote, kept as the reference.
+        fn reference(ns: i64) -> String {
+            let secs = ns.div_euclid(1_000_000_000);
+            let frac = ns.rem_euclid(1_000_000_000);
+            let rem = secs.rem_euclid(86_400);
+            let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+            let frac = if frac % 1000 == 0 {
+                format!("{:06}", frac / 1000)
+            } else {
+                format!("{frac:09}")
+            };
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac}Z",
+                rem / 3600,
+                (rem % 3600) / 60,
+                rem % 60
+            )
+        }
+        let mut cases = vec![
+            0,
+            -1,
+            1,
+            999,
+            1_000,
+            i64::MIN,
+            i64::MAX,
+            1_392_893_847_123_456_000,
+        ];
+        let mut x: i64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..10_000 {
+            // xorshift: spread over the whole i64 range and near the epoch.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            cases.push(x);
+            cases.push(x % 4_000_000_000_000_000_000);
+            cases.push((x % 1_000_000_000_000) * 1_000);
+        }
+        for ns in cases {
+            assert_eq!(rfc3339(ns), reference(ns), "{ns}");
+        }
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(rfc3339(1), "1970-01-01T00:00:00.000000001Z");
+    }
 
     #[test]
     fn formats_human_bytes() {

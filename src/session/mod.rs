@@ -22,3 +22,4 @@ pub mod sink;
 pub mod spill;
 pub mod splitter;
 pub mod table;
+pub mod threaded_file;

@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use super::index::{self, CaptureFacts, Entries, Index, IndexHead, IndexOut};
+use super::index::{self, CaptureFacts, Entries, Index, IndexHead};
 use super::sink::{FileSink, SinkError};
 use super::spill::{Sessions, SpillError};
 use super::splitter::{self, NullSink, SplitFailure, SplitOptions};
+use super::threaded_file::ThreadedFile;
 use crate::capture::hash::{self, FileHashes};
 use crate::capture::reader::CaptureReader;
 use crate::capture::writer::Encoder;
@@ -119,21 +120,16 @@ fn read_json<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<T, SplitError
     })
 }
 
-/// Writes `index.json` into `dir`, streaming the session entries.
+/// Writes `index.json` into `dir`, streaming the session entries; the write calls run on a
+/// thread of their own while the entries are formatted.
 fn write_index(dir: &Path, head: &IndexHead, entries: &Entries<'_>) -> Result<(), SplitError> {
-    write_json(&dir.join(INDEX_FILE), &IndexOut::new(head, entries))
-}
-
-/// Writes a JSON document, streamed through a buffer.
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SplitError> {
-    use std::io::Write;
-    let file = fs::File::create(path).map_err(out_err(path, "cannot write"))?;
-    let mut w = io::BufWriter::with_capacity(1 << 20, file);
-    index::to_writer_lines(&mut w, value)
-        .map_err(io::Error::other)
-        .and_then(|()| w.write_all(b"\n"))
-        .and_then(|()| w.flush())
-        .map_err(out_err(path, "cannot write"))
+    let path = dir.join(INDEX_FILE);
+    let mut file = ThreadedFile::create(&path).map_err(out_err(&path, "cannot write"))?;
+    match entries.write_index(head, &mut file) {
+        Ok(()) => file.finish().map_err(out_err(&path, "cannot write")),
+        Err(index::Stop::Write(e)) => Err(out_err(&path, "cannot write")(e)),
+        Err(index::Stop::Spill(e)) => Err(e.into()),
+    }
 }
 
 /// Reads a finished directory's `facts.jsonl`: one session's facts per line, in the order
@@ -287,9 +283,10 @@ pub fn split_to_directory(
         (result, sink.finish().map_err(sink_err)?)
     } else {
         let facts_path = tmp.path().join(FACTS_FILE);
-        let facts_file =
-            fs::File::create(&facts_path).map_err(out_err(&facts_path, "cannot write facts"))?;
-        let out = Box::new(io::BufWriter::with_capacity(1 << 20, facts_file));
+        let out = Box::new(
+            ThreadedFile::create(&facts_path)
+                .map_err(out_err(&facts_path, "cannot write facts"))?,
+        );
         let mut sink = FactsSink::new(files_sink, out);
         let result =
             splitter::split_with(&mut reader, options, sessions, &mut sink).map_err(failure)?;
@@ -306,6 +303,12 @@ pub fn split_to_directory(
         spill_writes,
         spill_reads,
         "session records (chunks written to and read back from the spill file)"
+    );
+    tracing::debug!(
+        files = result.sessions.len(),
+        opens = written.opens,
+        bytes = written.bytes,
+        "session files (opens above the file count are appends to a file flushed before)"
     );
     let hashes = join_hashes(hashes, capture)?;
     let final_dir = out.join(directory_name(&hashes.sha256, options));
@@ -543,6 +546,102 @@ mod tests {
             assert!(outputs[0].len() > 2, "{capture}: no session files");
             assert_eq!(outputs[0], outputs[1], "{capture}");
         }
+    }
+
+    fn corpus() -> Vec<PathBuf> {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut captures: Vec<PathBuf> = fs::read_dir(&data)
+            .expect("tests/data")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && !p.extension().is_some_and(|e| e == "tsv" || e == "md"))
+            .collect();
+        captures.sort();
+        captures
+    }
+
+    /// The index's entries are written without serde (`push_entry_json`); each must be the
+    /// bytes serde_json writes for the same session's `SessionEntry`, with and without a
+    /// file digest, for every session of the corpus.
+    #[test]
+    fn entries_are_written_as_serde_writes_them() {
+        let mut sessions = 0;
+        for input in corpus() {
+            let Ok(listing) = list_sessions(
+                &input,
+                &SplitOptions::default(),
+                Digests::Skip,
+                Arc::default(),
+            ) else {
+                continue;
+            };
+            listing
+                .sessions
+                .try_for_each(|s| -> Result<(), SpillError> {
+                    let digest = [s.number as u8 ^ 0x5a; 32];
+                    for hash in [None, Some(&digest)] {
+                        let mut fast = Vec::new();
+                        index::push_entry_json(
+                            &mut fast,
+                            s,
+                            &listing.interfaces,
+                            listing.extension,
+                            hash,
+                        );
+                        let entry = index::session_entry(
+                            s,
+                            &listing.interfaces,
+                            listing.extension,
+                            hash.map(hex::encode),
+                        );
+                        let serde = serde_json::to_vec(&entry).expect("serialises");
+                        assert_eq!(
+                            String::from_utf8_lossy(&fast),
+                            String::from_utf8_lossy(&serde),
+                            "{} session {}",
+                            input.display(),
+                            s.number
+                        );
+                    }
+                    sessions += 1;
+                    Ok(())
+                })
+                .expect("in memory");
+        }
+        assert!(sessions > 900, "only {sessions} sessions compared");
+    }
+
+    /// A whole `index.json`, written with the head through serde and the entries streamed
+    /// into it, is the document serde_json lays out for the same index: parsed back and
+    /// written again through `to_writer_lines`, it comes out byte for byte (the empty
+    /// capture's empty session list included).
+    #[test]
+    fn the_index_is_the_document_serde_lays_out() {
+        let mut compared = 0;
+        for input in corpus() {
+            let out = tempfile::tempdir().expect("temporary directory");
+            let Ok(done) =
+                split_to_directory(&input, out.path(), &SplitOptions::default(), Arc::default())
+            else {
+                continue;
+            };
+            let written = fs::read(done.dir.join(INDEX_FILE)).expect("index");
+            let index = read_index(&done.dir).expect("parses");
+            let mut again = Vec::new();
+            index::to_writer_lines(
+                &mut again,
+                &index::IndexOut::new(&index.head, &index.sessions),
+            )
+            .expect("serialises");
+            again.push(b'\n');
+            assert_eq!(
+                String::from_utf8_lossy(&written),
+                String::from_utf8_lossy(&again),
+                "{}",
+                input.display()
+            );
+            compared += 1;
+        }
+        assert!(compared >= 30, "only {compared} captures compared");
     }
 
     /// With two session records in memory (chunks of one), nearly every packet reads its

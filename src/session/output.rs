@@ -307,6 +307,7 @@ pub fn split_to_directory(
     tracing::debug!(
         files = result.sessions.len(),
         opens = written.opens,
+        rehashed = written.rehashed,
         bytes = written.bytes,
         "session files (opens above the file count are appends to a file flushed before)"
     );

@@ -20,11 +20,12 @@
 //!
 //! Each file's SHA-256 covers exactly the bytes written to it. A file written once has its
 //! digest computed from that one buffer; a file that is still receiving data keeps a running
-//! hasher; a file evicted as quiet that later receives more data is hashed again from disk at
-//! the end (rare by construction).
+//! hasher; a file evicted as quiet that later receives more data is read back when that
+//! data is appended, and keeps a running hasher from then on. (Read back at the end instead,
+//! the 11,000 such files of split a were hashed again after the pass, on one thread.)
 
 use std::fs::OpenOptions;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
@@ -50,6 +51,9 @@ const RECORD_HEADROOM: usize = 256;
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// ...or this many files (a million small sessions must not make a million channel sends).
 const BATCH_FILES: usize = 4096;
+/// Bytes read at a time when a file is read back for its digest.
+const REHASH_CHUNK: usize = 256 * 1024;
+
 /// Batches queued for the writer beyond the one it is writing: enough to keep it busy while
 /// the split thread fills the next, few enough to bound memory (about 3 x [`BATCH_BYTES`]).
 const BATCHES_IN_FLIGHT: usize = 2;
@@ -137,6 +141,9 @@ pub struct Written {
     pub bytes: u64,
     /// Files opened (creations and appends).
     pub opens: u64,
+    /// Files read back for their digest: appended to after a write that was hashed as the
+    /// file's only one.
+    pub rehashed: u64,
 }
 
 impl FileSink {
@@ -353,8 +360,8 @@ struct Writer {
     digests: Vec<[u8; 32]>,
     /// Running digests of files written in pieces.
     running: hashbrown::HashMap<u32, Sha256>,
-    /// Files written in pieces without a running digest: hashed from disk at the end.
-    rehash: hashbrown::HashMap<u32, Box<str>>,
+    /// Buffer for reading a file back (see [`Writer::write`]).
+    scratch: Vec<u8>,
     written: Written,
 }
 
@@ -364,28 +371,54 @@ impl Writer {
             dir,
             digests: Vec::new(),
             running: hashbrown::HashMap::new(),
-            rehash: hashbrown::HashMap::new(),
+            scratch: Vec::new(),
             written: Written::default(),
         }
     }
 
     fn write(&mut self, job: &Job) -> Result<(), SinkError> {
         let path = self.dir.join(&*job.name);
-        let result = (|| -> io::Result<()> {
+        // An append to a file whose only write was hashed by itself: the running digest
+        // starts from what is on disk, read back through the same open, now (beside the
+        // split thread) rather than at the end (after it).
+        let resume = !job.first && !self.running.contains_key(&job.file);
+        let scratch = &mut self.scratch;
+        let result = (|| -> io::Result<Option<Sha256>> {
             let mut options = OpenOptions::new();
             if job.first {
                 options.write(true).create_new(true);
             } else {
-                options.append(true);
+                options.append(true).read(resume);
             }
-            options.open(&path)?.write_all(&job.bytes)
+            let mut file = options.open(&path)?;
+            let resumed = if resume {
+                let mut h = Sha256::new();
+                scratch.resize(REHASH_CHUNK, 0);
+                loop {
+                    match file.read(scratch) {
+                        Ok(0) => break,
+                        Ok(n) => h.update(scratch.get(..n).unwrap_or_default()),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Some(h)
+            } else {
+                None
+            };
+            file.write_all(&job.bytes)?;
+            Ok(resumed)
         })();
-        result.map_err(|source| SinkError { path, source })?;
+        let resumed = result.map_err(|source| SinkError { path, source })?;
         self.written.opens += 1;
         self.written.bytes += job.bytes.len() as u64;
         let idx = job.file as usize;
         if self.digests.len() <= idx {
             self.digests.resize(idx + 1, [0; 32]);
+        }
+        if let Some(h) = resumed {
+            self.written.rehashed += 1;
+            self.running.insert(job.file, h);
         }
         if job.first && job.quiet {
             if let Some(d) = self.digests.get_mut(idx) {
@@ -397,11 +430,6 @@ impl Writer {
             self.running.insert(job.file, h);
         } else if let Some(h) = self.running.get_mut(&job.file) {
             h.update(&job.bytes);
-        } else {
-            // Written once as quiet, and now more: the digest must cover the whole file.
-            self.rehash
-                .entry(job.file)
-                .or_insert_with(|| job.name.clone());
         }
         Ok(())
     }
@@ -410,14 +438,6 @@ impl Writer {
         for (file, h) in self.running.drain() {
             if let Some(d) = self.digests.get_mut(file as usize) {
                 *d = h.finalize().into();
-            }
-        }
-        for (file, name) in &self.rehash {
-            let path = self.dir.join(&**name);
-            let digest = crate::capture::hash::sha256_file_raw(&path)
-                .map_err(|source| SinkError { path, source })?;
-            if let Some(d) = self.digests.get_mut(*file as usize) {
-                *d = digest;
             }
         }
         self.written.sha256 = self.digests;

@@ -1,5 +1,5 @@
 //! Microbenchmarks of the hot paths: reading records, the flow key, the session table, the
-//! writer, and the Maltego XML of 10,000 entities.
+//! writer, the index entries, and the Maltego XML of 10,000 entities.
 //!
 //! The input is built here (no Python, no files in the repository): a classic pcap of
 //! 5,000 interleaved TCP flows of 24 packets each over Ethernet/IPv4, sizes in the usual
@@ -16,8 +16,9 @@ use packetpivot::capture::reader::CaptureReader;
 use packetpivot::capture::writer::Encoder;
 use packetpivot::limits::Limits;
 use packetpivot::maltego::response::{write_response, Entity, Response};
+use packetpivot::session::index;
 use packetpivot::session::key::PacketInfo;
-use packetpivot::session::table::{RecordMeta, SessionTable};
+use packetpivot::session::table::{RecordMeta, Session, SessionTable};
 
 const FLOWS: u32 = 5_000;
 const PACKETS_PER_FLOW: u32 = 24;
@@ -172,6 +173,48 @@ fn hot_paths(c: &mut Criterion) {
             let mut encoder = Encoder::new(format);
             for rec in &records {
                 encoder.append(&rec.as_record(), &interfaces, &sections, &mut out);
+            }
+            black_box(out.len())
+        })
+    });
+
+    // The index entries of the table's 5,000 sessions: through SessionEntry and serde (as
+    // the index was written before) and written directly (as it is now); the same bytes.
+    let mut table = SessionTable::new(None);
+    for (i, info) in infos.iter().enumerate() {
+        let meta = RecordMeta {
+            index: i as u64,
+            ts_ns: Some(1_704_067_200_000_000_000 + i as i64 * 10_000),
+            orig_len: 100,
+            caplen: 100,
+            interface: 0,
+        };
+        table.assign(info, &meta).expect("in memory");
+    }
+    let sessions: Vec<Session> = table.sessions().iter().map(|s| s.into_owned()).collect();
+    let interfaces = CaptureReader::open(&path, &Limits::default())
+        .expect("opens")
+        .interfaces()
+        .to_vec();
+    let digest = [0x5a; 32];
+    g.throughput(Throughput::Elements(sessions.len() as u64));
+    g.bench_function("index_entries_serde", |b| {
+        let mut out = Vec::with_capacity(8 << 20);
+        b.iter(|| {
+            out.clear();
+            for s in &sessions {
+                let e = index::session_entry(s, &interfaces, "pcap", Some(hex::encode(digest)));
+                serde_json::to_writer(&mut out, &e).expect("writes");
+            }
+            black_box(out.len())
+        })
+    });
+    g.bench_function("index_entries_direct", |b| {
+        let mut out = Vec::with_capacity(8 << 20);
+        b.iter(|| {
+            out.clear();
+            for s in &sessions {
+                index::push_entry_json(&mut out, s, &interfaces, "pcap", Some(&digest));
             }
             black_box(out.len())
         })

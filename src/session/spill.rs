@@ -529,6 +529,18 @@ fn flag_bits(f: &SessionFlags) -> u8 {
     .fold(0, |bits, (i, &set)| bits | (u8::from(set) << i))
 }
 
+/// The spill file's record format, for the fuzz target (`fuzz/fuzz_targets/spill_codec.rs`):
+/// appends one session's record to `out`.
+pub fn encode_record(s: &Session, out: &mut Vec<u8>) {
+    encode(s, out);
+}
+
+/// The spill file's record format, for the fuzz target: reads one record from the front of
+/// `input`, or `None` when it is cut or malformed (never a panic).
+pub fn decode_record(input: &mut &[u8]) -> Option<Session> {
+    decode(input)
+}
+
 /// Appends one session's record.
 pub(super) fn encode(s: &Session, out: &mut Vec<u8>) {
     put_u64(out, s.number);

@@ -168,7 +168,7 @@ impl<S: Sink> FactsSink<S> {
         let f = analyse(*ins);
         if (f.service.is_some() || !f.dns.is_empty()) && self.write_error.is_none() {
             let r = serde_json::to_writer(&mut self.out, &f)
-                .map_err(std::io::Error::other)
+                .map_err(std::io::Error::from)
                 .and_then(|()| self.out.write_all(b"\n"));
             match r {
                 Ok(()) => self.written += 1,

@@ -55,15 +55,20 @@ pub enum SplitError {
     },
 }
 
+/// What to do when the output's file system is full (the spill file fails that way too).
+const NO_SPACE_HINT: &str =
+    "free space in the output directory's file system, or choose another with -o";
+
 impl SplitError {
     /// What the user can do about it.
     pub fn hint(&self) -> &'static str {
         match self {
             SplitError::Capture(e) => e.hint(),
-            SplitError::Output { .. } => "choose a writable output directory with -o",
-            SplitError::Spill(_) => {
-                "free space in the output directory's file system, or choose another with -o"
+            SplitError::Output { source, .. } if source.kind() == io::ErrorKind::StorageFull => {
+                NO_SPACE_HINT
             }
+            SplitError::Output { .. } => "choose a writable output directory with -o",
+            SplitError::Spill(_) => NO_SPACE_HINT,
             SplitError::CorruptOutput { .. } => "remove that directory and run again",
         }
     }
@@ -547,6 +552,22 @@ mod tests {
             assert!(outputs[0].len() > 2, "{capture}: no session files");
             assert_eq!(outputs[0], outputs[1], "{capture}");
         }
+    }
+
+    #[test]
+    fn a_full_file_system_is_told_to_free_space() {
+        let full = SplitError::Output {
+            path: PathBuf::from("out/facts.jsonl"),
+            what: "cannot write facts",
+            source: io::Error::from_raw_os_error(28),
+        };
+        assert_eq!(full.hint(), NO_SPACE_HINT);
+        let denied = SplitError::Output {
+            path: PathBuf::from("out"),
+            what: "cannot create output directory",
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(denied.hint(), "choose a writable output directory with -o");
     }
 
     fn corpus() -> Vec<PathBuf> {

@@ -100,6 +100,17 @@ fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
     p
 }
 
+/// Record `i`'s metadata: 100 bytes, 10 µs after the one before, from `start_ns`.
+fn meta(i: usize, start_ns: i64) -> RecordMeta {
+    RecordMeta {
+        index: i as u64,
+        ts_ns: Some(start_ns + i as i64 * 10_000),
+        orig_len: 100,
+        caplen: 100,
+        interface: 0,
+    }
+}
+
 fn hot_paths(c: &mut Criterion) {
     let frames = frames();
     let bytes = pcap(&frames);
@@ -142,14 +153,7 @@ fn hot_paths(c: &mut Criterion) {
             || SessionTable::new(None),
             |mut table| {
                 for (i, info) in infos.iter().enumerate() {
-                    let meta = RecordMeta {
-                        index: i as u64,
-                        ts_ns: Some(i as i64 * 10_000),
-                        orig_len: 100,
-                        caplen: 100,
-                        interface: 0,
-                    };
-                    black_box(table.assign(info, &meta).ok());
+                    black_box(table.assign(info, &meta(i, 0)).ok());
                 }
                 table
             },
@@ -182,14 +186,9 @@ fn hot_paths(c: &mut Criterion) {
     // the index was written before) and written directly (as it is now); the same bytes.
     let mut table = SessionTable::new(None);
     for (i, info) in infos.iter().enumerate() {
-        let meta = RecordMeta {
-            index: i as u64,
-            ts_ns: Some(1_704_067_200_000_000_000 + i as i64 * 10_000),
-            orig_len: 100,
-            caplen: 100,
-            interface: 0,
-        };
-        table.assign(info, &meta).expect("in memory");
+        table
+            .assign(info, &meta(i, 1_704_067_200_000_000_000))
+            .expect("in memory");
     }
     let sessions: Vec<Session> = table.sessions().iter().map(|s| s.into_owned()).collect();
     let interfaces = CaptureReader::open(&path, &Limits::default())

@@ -37,14 +37,9 @@ fn for_each_chunk(path: &Path, mut f: impl FnMut(&[u8])) -> io::Result<()> {
 
 /// SHA-256 of a file, as lowercase hex.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    sha256_file_raw(path).map(hex::encode)
-}
-
-/// SHA-256 of a file.
-pub fn sha256_file_raw(path: &Path) -> io::Result<[u8; 32]> {
     let mut h = Sha256::new();
     for_each_chunk(path, |c| h.update(c))?;
-    Ok(h.finalize().into())
+    Ok(hex::encode(h.finalize()))
 }
 
 /// MD5 and SHA-1 of a file, computed in one read; the SHA-256 is given (already known).

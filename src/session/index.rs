@@ -293,6 +293,16 @@ fn duration(first: Option<i64>, last: Option<i64>) -> f64 {
     }
 }
 
+/// The IP protocol number of an IP session, and the echo identifier of an ICMP echo one.
+fn ip_proto_and_echo_id(key: &FlowKey) -> (Option<u8>, Option<u16>) {
+    match *key {
+        FlowKey::Tcp(..) => (Some(6), None),
+        FlowKey::Udp(p, ..) | FlowKey::Ip(p, ..) => (Some(p), None),
+        FlowKey::IcmpEcho(p, _, _, id) => (Some(p), Some(id)),
+        FlowKey::Link(..) | FlowKey::Other(_) => (None, None),
+    }
+}
+
 /// The entry of one session; `file_sha256` is known only when a file was written.
 pub fn session_entry(
     s: &Session,
@@ -300,12 +310,7 @@ pub fn session_entry(
     extension: &str,
     file_sha256: Option<String>,
 ) -> SessionEntry {
-    let (ip_proto, echo_id) = match s.key {
-        FlowKey::Tcp(..) => (Some(6), None),
-        FlowKey::Udp(p, ..) | FlowKey::Ip(p, ..) => (Some(p), None),
-        FlowKey::IcmpEcho(p, _, _, id) => (Some(p), Some(id)),
-        FlowKey::Link(..) | FlowKey::Other(_) => (None, None),
-    };
+    let (ip_proto, echo_id) = ip_proto_and_echo_id(&s.key);
     let link_types = link_type_names(
         s.interfaces
             .iter()
@@ -356,12 +361,7 @@ pub fn push_entry_json(
     extension: &str,
     file_sha256: Option<&[u8; 32]>,
 ) {
-    let (ip_proto, echo_id) = match s.key {
-        FlowKey::Tcp(..) => (Some(6), None),
-        FlowKey::Udp(p, ..) | FlowKey::Ip(p, ..) => (Some(p), None),
-        FlowKey::IcmpEcho(p, _, _, id) => (Some(p), Some(id)),
-        FlowKey::Link(..) | FlowKey::Other(_) => (None, None),
-    };
+    let (ip_proto, echo_id) = ip_proto_and_echo_id(&s.key);
     out.extend_from_slice(b"{\"number\":");
     push_int(out, s.number);
     out.extend_from_slice(b",\"protocol\":");
@@ -376,19 +376,11 @@ pub fn push_entry_json(
     push_opt_int(out, echo_id);
     out.extend_from_slice(b",\"vlan\":");
     push_opt_int(out, s.vlan);
-    out.extend_from_slice(b",\"packets\":{\"to_server\":");
-    push_int(out, s.to_server.packets);
-    out.extend_from_slice(b",\"to_client\":");
-    push_int(out, s.to_client.packets);
-    out.extend_from_slice(b",\"total\":");
-    push_int(out, s.packets());
-    out.extend_from_slice(b"},\"bytes\":{\"to_server\":");
-    push_int(out, s.to_server.bytes);
-    out.extend_from_slice(b",\"to_client\":");
-    push_int(out, s.to_client.bytes);
-    out.extend_from_slice(b",\"total\":");
-    push_int(out, s.bytes());
-    out.extend_from_slice(b"},\"captured_bytes\":");
+    out.extend_from_slice(b",\"packets\":");
+    push_directional(out, s.to_server.packets, s.to_client.packets, s.packets());
+    out.extend_from_slice(b",\"bytes\":");
+    push_directional(out, s.to_server.bytes, s.to_client.bytes, s.bytes());
+    out.extend_from_slice(b",\"captured_bytes\":");
     push_int(out, s.to_server.captured_bytes + s.to_client.captured_bytes);
     for (key, ts) in [
         (&b",\"first_time\":"[..], s.first_ts),
@@ -503,11 +495,24 @@ fn push_opt_int<I: itoa::Integer>(out: &mut Vec<u8>, v: Option<I>) {
     }
 }
 
+/// A [`Directional`] as serde_json writes it.
+fn push_directional(out: &mut Vec<u8>, to_server: u64, to_client: u64, total: u64) {
+    out.extend_from_slice(b"{\"to_server\":");
+    push_int(out, to_server);
+    out.extend_from_slice(b",\"to_client\":");
+    push_int(out, to_client);
+    out.extend_from_slice(b",\"total\":");
+    push_int(out, total);
+    out.push(b'}');
+}
+
+/// Lowercase hex, as `hex::encode` spells it, appended without a String in between.
 fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    let digit = |n: u8| if n < 10 { b'0' + n } else { b'a' + n - 10 };
-    for b in bytes {
-        out.push(digit(b >> 4));
-        out.push(digit(b & 0xf));
+    let start = out.len();
+    out.resize(start + 2 * bytes.len(), b'0');
+    if let Some(digits) = out.get_mut(start..) {
+        // The slice is exactly twice the input's length: this cannot fail.
+        let _ = hex::encode_to_slice(bytes, digits);
     }
 }
 

@@ -672,13 +672,7 @@ mod tests {
     /// left in the output directory.
     #[test]
     fn spilling_session_records_changes_nothing() {
-        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-        let mut captures: Vec<PathBuf> = fs::read_dir(&data)
-            .expect("tests/data")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && !p.extension().is_some_and(|e| e == "tsv" || e == "md"))
-            .collect();
-        captures.sort();
+        let captures = corpus();
         let mut compared = 0;
         for input in &captures {
             let mut outputs = Vec::new();

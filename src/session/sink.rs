@@ -313,9 +313,7 @@ impl FileSink {
             None => false,
         };
         if sent {
-            while let Ok(written) = self.written_back.try_recv() {
-                drop(written);
-            }
+            self.written_back.try_iter().for_each(drop);
             Ok(())
         } else {
             // The writer only hangs up after an error: report it.

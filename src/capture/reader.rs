@@ -11,6 +11,12 @@
 //! (draft-ietf-opsawg-pcapng): sections of either byte order, interfaces with their own link
 //! type, `if_tsresol` and `if_tsoffset`, enhanced, simple and obsolete packet blocks; other
 //! blocks are skipped.
+//!
+//! The raw input is the file itself ([`CaptureReader::open`]), read with `read(2)`, or, when
+//! the capture's digests are wanted too, the chunks the digest thread reads for them
+//! ([`CaptureReader::open_hashing`], [`hash::tee`]): then the file is read once for both,
+//! and this reader copies out of those chunks. Either way the gzip decoder sits above the raw
+//! input, and the progress counter counts the raw bytes this reader has consumed.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -19,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::detect::{self, Magic};
+use super::hash::{self, FileHashes, PendingHashes};
 use super::{
     CaptureError, Damage, Endian, Format, Interface, LinkType, RawTimestamp, Record, RecordKind,
     Section, TsResolution,
@@ -96,6 +103,46 @@ impl CaptureReader {
         limits: &Limits,
         progress: Arc<AtomicU64>,
     ) -> Result<CaptureReader, CaptureError> {
+        Self::open_input(path, limits, progress, |file| Ok((file, ()))).map(|(reader, ())| reader)
+    }
+
+    /// Like [`CaptureReader::open_with_progress`], with the capture's digests computed from
+    /// the same read of the file: the digest thread of [`hash::tee`] reads it, and this
+    /// reader copies its bytes from the chunks that thread hashes. With `known_sha256` the
+    /// SHA-256 is taken as given rather than computed. Collect the digests with
+    /// [`CaptureReader::finish_hashes`].
+    pub fn open_hashing(
+        path: &Path,
+        limits: &Limits,
+        progress: Arc<AtomicU64>,
+        known_sha256: Option<String>,
+    ) -> Result<(CaptureReader, PendingHashes), CaptureError> {
+        Self::open_input(path, limits, progress, |file| hash::tee(file, known_sha256))
+    }
+
+    /// The digests of the whole file, from the digest thread [`CaptureReader::open_hashing`]
+    /// started, whether or not this reader reached the end. The reader lets go of its input
+    /// first and reads nothing more: the digest thread may be waiting to hand that input a
+    /// chunk, and must not wait on a reader that stopped.
+    pub fn finish_hashes(&mut self, pending: PendingHashes) -> io::Result<FileHashes> {
+        self.input = Box::new(io::empty());
+        self.eof = true;
+        self.finished = true;
+        pending.join()
+    }
+
+    /// Opens `path` (checked, and opened for reading, here) and reads the header from the raw
+    /// input `raw` makes of the file, which may read it itself or have it read elsewhere;
+    /// `raw` also returns whatever else goes with that input.
+    fn open_input<R, T>(
+        path: &Path,
+        limits: &Limits,
+        progress: Arc<AtomicU64>,
+        raw: impl FnOnce(File) -> io::Result<(R, T)>,
+    ) -> Result<(CaptureReader, T), CaptureError>
+    where
+        R: Read + Send + 'static,
+    {
         let io_err = |source| CaptureError::Io {
             path: path.to_path_buf(),
             source,
@@ -107,9 +154,10 @@ impl CaptureReader {
             });
         }
         let file = File::open(path).map_err(io_err)?;
+        let (raw_input, with) = raw(file).map_err(io_err)?;
         let file_bytes = progress;
         let mut counted = Counting {
-            inner: file,
+            inner: raw_input,
             count: file_bytes.clone(),
         };
         let mut head = [0u8; 4];
@@ -163,7 +211,7 @@ impl CaptureReader {
             finished: false,
         };
         reader.read_header()?;
-        Ok(reader)
+        Ok((reader, with))
     }
 
     fn bad_header(&self, what: impl Into<String>) -> CaptureError {
@@ -957,6 +1005,133 @@ mod tests {
         let (recs, d) = read_all(&f);
         assert!(recs.is_empty());
         assert!(d.expect("damage").reason.contains("interface 3"));
+    }
+
+    fn corpus_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+    }
+
+    /// Every record (bytes, length, time, interface) and the damage.
+    type Records = (Vec<(Vec<u8>, u32, Option<i64>, u32)>, Option<Damage>);
+
+    /// [`Records`] read to the end.
+    fn records_of(r: &mut CaptureReader) -> Records {
+        let mut out = Vec::new();
+        while let Some(rec) = r.next_record() {
+            out.push((rec.data.to_vec(), rec.orig_len, rec.ts_ns, rec.interface));
+        }
+        (out, r.damage().cloned())
+    }
+
+    /// Read through the digest thread's chunks, in 1 MiB chunks or a few bytes at a time,
+    /// every corpus capture (plain, pcapng, gzip, damaged) gives the records and damage it
+    /// gives read from the file, the progress counter counts the file's bytes, and the digests
+    /// are the file's.
+    #[test]
+    fn reading_through_the_digest_thread_changes_nothing() {
+        let limits = Limits::default();
+        let mut captures: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+            .expect("tests/data")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && !p.extension().is_some_and(|e| e == "tsv" || e == "md"))
+            .collect();
+        captures.sort();
+        let mut compared = 0;
+        for path in &captures {
+            let Ok(mut direct) = CaptureReader::open(path, &limits) else {
+                continue;
+            };
+            let want = records_of(&mut direct);
+            let whole = hash::all_hashes(path).expect("hashes");
+            // Chunks of a few bytes cut nearly every record; on the larger captures an odd
+            // size does that often enough without a thread hand-off every few bytes.
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let chunk = if size < 100_000 { 5 } else { 4093 };
+            for shape in [
+                hash::Shape::DEFAULT,
+                hash::Shape {
+                    chunk,
+                    in_flight: 2,
+                },
+            ] {
+                let progress = Arc::new(AtomicU64::new(0));
+                let (mut r, pending) =
+                    CaptureReader::open_input(path, &limits, progress.clone(), |file| {
+                        hash::tee_from(file, None, shape)
+                    })
+                    .expect("opens");
+                assert_eq!(records_of(&mut r), want, "{}", path.display());
+                assert_eq!(progress.load(Ordering::Relaxed), r.file_size());
+                assert_eq!(r.finish_hashes(pending).expect("digests"), whole);
+            }
+            compared += 1;
+        }
+        assert!(compared >= 30, "only {compared} captures compared");
+    }
+
+    /// A reader that stops after a few records still gets the digests of the whole file.
+    #[test]
+    fn a_reader_stopped_early_gets_the_whole_files_digests() {
+        let path = corpus_dir().join("zeek__wikipedia.pcap");
+        let (mut r, pending) =
+            CaptureReader::open_input(&path, &Limits::default(), Arc::default(), |file| {
+                hash::tee_from(
+                    file,
+                    None,
+                    hash::Shape {
+                        chunk: 512,
+                        in_flight: 1,
+                    },
+                )
+            })
+            .expect("opens");
+        assert!(r.next_record().is_some());
+        assert!(r.file_bytes_read() < r.file_size());
+        let whole = hash::all_hashes(&path).expect("hashes");
+        assert_eq!(r.finish_hashes(pending).expect("digests"), whole);
+        assert!(r.next_record().is_none());
+    }
+
+    /// A read error in the digest thread is reported by the reader exactly as the same error
+    /// reading the file itself (damage, after the same records), and fails the digests.
+    #[test]
+    fn a_read_error_on_the_digest_thread_is_the_readers_read_error() {
+        use super::hash::tests::{FailsAfter, EIO};
+        let path = corpus_dir().join("zeek__wikipedia.pcap");
+        let data = std::fs::read(&path).expect("capture");
+        let limits = Limits::default();
+        for fail_at in [1000, data.len() / 2, data.len() - 1] {
+            let failing = || FailsAfter {
+                data: data.clone(),
+                fail_at,
+                at: 0,
+            };
+            let (mut direct, ()) =
+                CaptureReader::open_input(&path, &limits, Arc::default(), |_| Ok((failing(), ())))
+                    .expect("opens");
+            let want = records_of(&mut direct);
+            let damage = want.1.clone().expect("damage");
+            assert!(
+                damage.reason.starts_with("read error: "),
+                "{}",
+                damage.reason
+            );
+            let (mut teed, pending) =
+                CaptureReader::open_input(&path, &limits, Arc::default(), |_| {
+                    hash::tee_from(
+                        failing(),
+                        None,
+                        hash::Shape {
+                            chunk: 4096,
+                            in_flight: 2,
+                        },
+                    )
+                })
+                .expect("opens");
+            assert_eq!(records_of(&mut teed), want);
+            let failed = teed.finish_hashes(pending).expect_err("digests fail");
+            assert_eq!(failed.raw_os_error(), Some(EIO));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::hash::{self, FileHashes};
+use super::hash::FileHashes;
 use super::reader::CaptureReader;
 use super::{link_type_names, CaptureError, Damage};
 use crate::limits::Limits;
@@ -54,11 +54,9 @@ pub struct CaptureInfo {
 
 /// Reads the capture once and gathers the figures.
 pub fn gather(path: &Path, progress: Arc<AtomicU64>) -> Result<CaptureInfo, CaptureError> {
-    let mut reader = CaptureReader::open_with_progress(path, &Limits::default(), progress)?;
-    let hashes = {
-        let p = path.to_path_buf();
-        std::thread::spawn(move || hash::all_hashes(&p))
-    };
+    // The digests come from the same read of the file as the records.
+    let (mut reader, pending) =
+        CaptureReader::open_hashing(path, &Limits::default(), progress, None)?;
     let (mut packets, mut data, mut captured, mut truncated) = (0u64, 0u64, 0u64, 0u64);
     let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);
     while let Some(r) = reader.next_record() {
@@ -73,21 +71,12 @@ pub fn gather(path: &Path, progress: Arc<AtomicU64>) -> Result<CaptureInfo, Capt
             last = Some(last.map_or(ts, |l| l.max(ts)));
         }
     }
-    let hashes = match hashes.join() {
-        Ok(Ok(h)) => h,
-        Ok(Err(source)) => {
-            return Err(CaptureError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-        Err(_) => {
-            return Err(CaptureError::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::other("hashing thread failed"),
-            })
-        }
-    };
+    let hashes = reader
+        .finish_hashes(pending)
+        .map_err(|source| CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let duration_s = match (first, last) {
         (Some(f), Some(l)) => l.saturating_sub(f) as f64 / 1e9,
         _ => 0.0,

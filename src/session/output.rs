@@ -232,19 +232,22 @@ fn remove_stale(final_dir: &Path, out: &Path) -> Result<(), SplitError> {
 
 /// Splits `capture` into `<out>/<sha256>/`, or finds that directory already finished.
 ///
-/// The capture's digests (MD5, SHA-1, SHA-256, one read) are computed on a second thread
-/// while it is split, and the session files are written on a third (see [`FileSink`]), so the
-/// split thread only reads, decodes and encodes. Only when `out` already holds finished
-/// output is the SHA-256 computed first, to find out whether this capture is among it.
+/// The capture is read once, by the digest thread ([`CaptureReader::open_hashing`]): it
+/// computes MD5 while a second thread computes SHA-1 and SHA-256 of the same chunks, and the
+/// split thread's reader copies its bytes out of those chunks rather than reading the file
+/// again. The session files are written on another thread (see [`FileSink`]), so the split
+/// thread only copies, decodes and encodes. Only when `out` already holds finished output is
+/// the SHA-256 computed first, in a read of its own, to find out whether this capture is
+/// among it; the digest thread then computes MD5 and SHA-1 only.
 pub fn split_to_directory(
     capture: &Path,
     out: &Path,
     options: &SplitOptions,
     progress: Arc<AtomicU64>,
 ) -> Result<SplitOutcome, SplitError> {
-    // Open first: a file that is not a capture is refused before anything is hashed or made.
-    let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
     let known_sha256 = if may_hold_finished(out, options) {
+        // A file that is not a capture is refused before it is hashed whole.
+        CaptureReader::open(capture, &options.limits)?;
         let sha256 = hash::sha256_file(capture).map_err(hash_err(capture))?;
         let final_dir = out.join(directory_name(&sha256, options));
         if let Some(head) = current_head(&final_dir)? {
@@ -254,6 +257,10 @@ pub fn split_to_directory(
     } else {
         None
     };
+    // Open before anything is made: a file that is not a capture is refused here (and its
+    // digest thread stopped after a chunk or so).
+    let (mut reader, digests) =
+        CaptureReader::open_hashing(capture, &options.limits, progress, known_sha256.clone())?;
     fs::create_dir_all(out).map_err(out_err(out, "cannot create output directory"))?;
     let tmp = tempfile::Builder::new()
         .prefix(&format!(
@@ -266,13 +273,6 @@ pub fn split_to_directory(
             out,
             "cannot create a directory in the output directory",
         ))?;
-    let hashes = {
-        let path = capture.to_path_buf();
-        std::thread::spawn(move || match known_sha256 {
-            Some(sha) => hash::legacy_hashes(&path, sha),
-            None => hash::all_hashes(&path),
-        })
-    };
     let format = reader.format();
     let files_sink =
         FileSink::new(tmp.path(), format, options.limits.write_buffer_bytes).map_err(sink_err)?;
@@ -316,7 +316,7 @@ pub fn split_to_directory(
         bytes = written.bytes,
         "session files (opens above the file count are appends to a file flushed before)"
     );
-    let hashes = join_hashes(hashes, capture)?;
+    let hashes = reader.finish_hashes(digests).map_err(hash_err(capture))?;
     let final_dir = out.join(directory_name(&hashes.sha256, options));
     if let Some(head) = current_head(&final_dir)? {
         // Finished by another process meanwhile: keep its output, drop ours.
@@ -423,8 +423,9 @@ pub fn list_with_facts(
     Ok((listing, parse_facts(tmp, scratch)?))
 }
 
-/// One pass into a sink that cannot fail, with the capture hashed (one read, all three
-/// digests) on other threads meanwhile when `digests` asks for it.
+/// One pass into a sink that cannot fail. When `digests` asks for them, the capture's
+/// digests are computed on other threads from the same read of the file as the pass (see
+/// [`CaptureReader::open_hashing`]); otherwise the reader reads the file itself.
 fn list_into<S: splitter::Sink<Error = std::convert::Infallible>>(
     capture: &Path,
     options: &SplitOptions,
@@ -432,17 +433,16 @@ fn list_into<S: splitter::Sink<Error = std::convert::Infallible>>(
     progress: Arc<AtomicU64>,
     sink: &mut S,
 ) -> Result<Listing, SplitError> {
-    let mut reader = CaptureReader::open_with_progress(capture, &options.limits, progress)?;
-    let hashes_thread = {
-        let path = capture.to_path_buf();
-        std::thread::spawn(move || match digests {
-            Digests::Compute => hash::all_hashes(&path),
-            Digests::Skip => Ok(FileHashes {
-                md5: String::new(),
-                sha1: String::new(),
-                sha256: String::new(),
-            }),
-        })
+    let (mut reader, pending) = match digests {
+        Digests::Compute => {
+            let (reader, pending) =
+                CaptureReader::open_hashing(capture, &options.limits, progress, None)?;
+            (reader, Some(pending))
+        }
+        Digests::Skip => (
+            CaptureReader::open_with_progress(capture, &options.limits, progress)?,
+            None,
+        ),
     };
     // Every session stays in memory here: there is no output directory to spill into.
     let result = match splitter::split(&mut reader, options, sink) {
@@ -450,7 +450,14 @@ fn list_into<S: splitter::Sink<Error = std::convert::Infallible>>(
         Err(SplitFailure::Sink(never)) => match never {},
         Err(SplitFailure::Spill(e)) => return Err(e.into()),
     };
-    let hashes = join_hashes(hashes_thread, capture)?;
+    let hashes = match pending {
+        Some(pending) => reader.finish_hashes(pending).map_err(hash_err(capture))?,
+        None => FileHashes {
+            md5: String::new(),
+            sha1: String::new(),
+            sha256: String::new(),
+        },
+    };
     let head = index::build_head(&facts(capture, &reader, hashes, options), &result)?;
     Ok(Listing {
         head,
@@ -474,16 +481,6 @@ fn facts<'a>(
         compressed: reader.compressed(),
         interfaces: reader.interfaces(),
         udp_idle_timeout_ns: options.udp_idle_timeout_ns,
-    }
-}
-
-fn join_hashes(
-    handle: std::thread::JoinHandle<io::Result<FileHashes>>,
-    capture: &Path,
-) -> Result<FileHashes, SplitError> {
-    match handle.join() {
-        Ok(r) => r.map_err(hash_err(capture)),
-        Err(_) => Err(hash_err(capture)(io::Error::other("hashing thread failed"))),
     }
 }
 

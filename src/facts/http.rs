@@ -218,6 +218,28 @@ pub fn parse_http_stream(stream: &[u8]) -> Vec<HttpMessage> {
     messages
 }
 
+/// Whether a stream that starts with `prefix` could still give [`parse_http_stream`] a
+/// message. Its first message must be at the start (after empty lines): a status line
+/// (`HTTP/1.`) or a request line (a method of [`METHODS`] and a space). `false` is certain,
+/// whatever bytes follow; `true` may still come to nothing. The facts collector stops
+/// buffering a direction once no parser can use it.
+pub fn may_start_stream(prefix: &[u8]) -> bool {
+    // Any run of CR and LF: more than the empty lines `parse_http` skips, never less.
+    let Some(start) = prefix.iter().position(|&b| b != b'\r' && b != b'\n') else {
+        return true;
+    };
+    let line = prefix.get(start..).unwrap_or_default();
+    agrees(line, b"HTTP/1.")
+        || METHODS
+            .iter()
+            .any(|m| agrees(line, m.as_bytes()) && line.get(m.len()).is_none_or(|&b| b == b' '))
+}
+
+/// Whether `a` and `b` agree as far as both go (one is a prefix of the other).
+fn agrees(a: &[u8], b: &[u8]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The length of the message head at the start of `buf`: empty lines before the start line,
 /// the start line and the header lines, through the empty line that ends them. `None` when
 /// that empty line is not within [`MAX_HEAD_LEN`] bytes.
@@ -736,6 +758,32 @@ HTTP/1.0 200 OK\r\n\r\nread until close HTTP/1.1 200 OK\r\n\r\n";
         assert_eq!(parse_http_stream(&stream).len(), MAX_MESSAGES);
     }
 
+    #[test]
+    fn may_start_stream_rules_out_only_what_cannot_start_a_message() {
+        for start in [
+            &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+            b"\r\n\nHTTP/1.0 200 OK\r\n",
+            b"MKCOL /x HTTP/1.0\n",
+            b"HTTP/1.1 404\r\n",
+        ] {
+            for cut in 0..=start.len() {
+                assert!(may_start_stream(&start[..cut]), "{:?}", &start[..cut]);
+            }
+        }
+        for not_http in [
+            &b"\x16\x03\x01\x02\x00"[..],
+            b"SSH-2.0-OpenSSH_9.6",
+            b"GETX / HTTP/1.1",
+            b"GET\t/ HTTP/1.1",
+            b"get / HTTP/1.1",
+            b"HTTP/2 200",
+            b"\r\n\x00",
+            b"\x00\x00\x00\x85\xffSMB",
+        ] {
+            assert!(!may_start_stream(not_http), "{not_http:?}");
+        }
+    }
+
     proptest! {
         #[test]
         fn rejects_nothing_by_panicking_on_arbitrary_bytes(
@@ -757,6 +805,28 @@ HTTP/1.0 200 OK\r\n\r\nread until close HTTP/1.1 200 OK\r\n\r\n";
             )
         ) {
             let _ = parse_http_stream(&parts.concat());
+        }
+
+        #[test]
+        fn a_stream_that_gives_a_message_is_never_ruled_out(
+            lead in proptest::collection::vec(
+                prop::sample::select(vec![b'\r', b'\n', b'G', b'H', b' ', b'x']),
+                0..4,
+            ),
+            start in prop::sample::select(vec![
+                &b"GET / HTTP/1.1\r\n\r\n"[..], b"HTTP/1.1 200 OK\r\n\r\n",
+                b"OPTIONS * HTTP/1.0\n\n", b"HTTP/1.0 301\r\n\r\n", b"GET / HTTP/2\r\n\r\n",
+            ]),
+            rest in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let mut b = lead;
+            b.extend_from_slice(start);
+            b.extend_from_slice(&rest);
+            if !parse_http_stream(&b).is_empty() {
+                for cut in 0..=b.len().min(24) {
+                    prop_assert!(may_start_stream(&b[..cut]), "{:?}", &b[..cut]);
+                }
+            }
         }
 
         #[test]

@@ -169,6 +169,23 @@ pub struct Certificate {
     pub sha256: String,
 }
 
+/// Whether a stream that starts with `prefix` could still give [`parse_handshakes`] a
+/// handshake message. Its first record must be at the start: a handshake, an alert or a
+/// heartbeat record (a ChangeCipherSpec first ends the walk, application data too) of
+/// major version 3. `false` is certain, whatever bytes follow; `true` may still come to
+/// nothing.
+pub fn may_start_handshakes(prefix: &[u8]) -> bool {
+    match prefix {
+        [] => true,
+        [ctype, rest @ ..] => {
+            matches!(
+                *ctype,
+                content::HANDSHAKE | content::ALERT | content::HEARTBEAT
+            ) && rest.first().is_none_or(|&major| major == 3)
+        }
+    }
+}
+
 /// Feed the first bytes of one direction of a TCP stream (already in order; may hold
 /// several TLS records and a handshake message split across records). Parses what it can:
 /// anything that is not a complete, well-formed message is left out.
@@ -1286,10 +1303,60 @@ mod tests {
         }
     }
 
+    fn gives_anything(f: &TlsFacts) -> bool {
+        f.client_hello.is_some() || f.server_hello.is_some() || !f.certificates.is_empty()
+    }
+
+    #[test]
+    fn may_start_handshakes_keeps_every_captured_handshake() {
+        let streams = streams();
+        let mut kept = 0;
+        for (name, s) in &streams {
+            if gives_anything(&parse_handshakes(s)) {
+                for cut in 0..=s.len().min(24) {
+                    assert!(may_start_handshakes(&s[..cut]), "{name} cut {cut}");
+                }
+                kept += 1;
+            }
+        }
+        // Every stream of tls_streams.tsv that holds a hello or a certificate.
+        assert!(kept >= 8, "{kept}");
+        for not_tls in [
+            &b"GET / HTTP/1.1"[..],
+            // Application data (23) first: encrypted, nothing to read.
+            &[23, 3, 3, 0, 5],
+            &[content::CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1],
+            &[content::HANDSHAKE, 2, 0],
+            b"SSH-2.0-",
+        ] {
+            assert!(!may_start_handshakes(not_tls), "{not_tls:?}");
+        }
+        assert!(may_start_handshakes(&[]) && may_start_handshakes(&[content::HANDSHAKE]));
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_on_arbitrary_bytes(data in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
             let _ = parse_handshakes(&data);
+        }
+
+        #[test]
+        fn a_mutated_stream_that_gives_a_fact_is_never_ruled_out(
+            flips in proptest::collection::vec((0usize..24, proptest::num::u8::ANY), 1..4),
+        ) {
+            let streams = streams();
+            for name in ["openjdk-c", "dsb0-s", "frag38"] {
+                let mut s = streams[name].clone();
+                for &(at, byte) in &flips {
+                    let len = s.len();
+                    s[at % len] ^= byte;
+                }
+                if gives_anything(&parse_handshakes(&s)) {
+                    for cut in 0..=s.len().min(24) {
+                        proptest::prop_assert!(may_start_handshakes(&s[..cut]), "{name} {cut}");
+                    }
+                }
+            }
         }
 
         #[test]

@@ -307,8 +307,9 @@ pub struct PendingHashes {
 impl PendingHashes {
     /// Waits for the digests of the whole file. The [`TeeInput`] must be dropped or read to
     /// its end first: until then the digest thread may be waiting to hand it a chunk, or for
-    /// its buffers to come back.
-    pub fn join(mut self) -> io::Result<FileHashes> {
+    /// its buffers to come back. Not public for that reason: outside this crate the digests
+    /// are collected through `CaptureReader::finish_hashes`, which drops the input first.
+    pub(crate) fn join(mut self) -> io::Result<FileHashes> {
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(digests)) => digests,
             Some(Err(_)) | None => Err(io::Error::other("hashing thread failed")),

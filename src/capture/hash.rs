@@ -253,9 +253,13 @@ fn same_error(e: &io::Error) -> io::Error {
 /// Starts the digest thread on `file`: it reads the file once for the digests and for the
 /// returned [`TeeInput`], which the capture reader reads instead of the file. With
 /// `known_sha256` the SHA-256 is not computed again but reported as given. Collect the
-/// digests with [`PendingHashes::join`] once the input is dropped (or read to its end);
-/// dropping the `PendingHashes` instead stops the thread at its next chunk.
-pub fn tee(file: File, known_sha256: Option<String>) -> io::Result<(TeeInput, PendingHashes)> {
+/// digests with [`PendingHashes::join`] once the input is dropped (or read to its end), as
+/// `CaptureReader::finish_hashes` does; dropping the `PendingHashes` instead stops the thread
+/// at its next chunk. Crate-private like `join`: the reader is its one caller.
+pub(crate) fn tee(
+    file: File,
+    known_sha256: Option<String>,
+) -> io::Result<(TeeInput, PendingHashes)> {
     tee_from(file, known_sha256, Shape::DEFAULT)
 }
 

@@ -4,7 +4,8 @@
 //! [`FactsSink`] wraps another [`Sink`]: for a session still being inspected it decodes the
 //! record again (only the first [`FACT_PACKETS`] packets of a session are looked at, so the
 //! cost stays small), appends TCP payload in sequence order to a small per-direction buffer
-//! and parses UDP datagrams (DNS) one by one. A session is concluded (its buffers parsed,
+//! (dropped as soon as its first bytes rule out every fact, see [`could_carry_facts`]) and
+//! parses UDP datagrams (DNS) one by one. A session is concluded (its buffers parsed,
 //! its facts written as one JSON line, its memory freed) when it has been inspected enough,
 //! or when it is the quietest of more than [`MAX_INSPECTING`] sessions under inspection, so
 //! memory is bounded by those caps and not by the number of sessions. Total buffered bytes
@@ -121,10 +122,10 @@ impl Stream {
 /// port, not by its bytes: the caller keeps those directions.) Most of a capture's bytes are
 /// in streams that are none of these (encrypted bulk after the handshake is in the same
 /// streams as the handshake; this is about the others: SSH's own data, SMB, databases, the
-/// benchmark's random payload): split a's CPU was 6 % lower with no stream kept at all.
+/// benchmark's random payload): on split a this took the CPU to 0.97x and peak RSS from 204
+/// to 184 MiB (keeping no stream at all would have been 0.935x).
 fn could_carry_facts(prefix: &[u8]) -> bool {
-    let ssh = b"SSH-";
-    prefix.iter().zip(ssh).all(|(a, b)| a == b)
+    super::agrees(prefix, b"SSH-")
         || tls::may_start_handshakes(prefix)
         || http::may_start_stream(prefix)
 }

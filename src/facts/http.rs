@@ -19,6 +19,7 @@
 //! of a repeated header wins (tshark's first `http.host`). Bytes that are not UTF-8 are
 //! converted lossily (U+FFFD).
 
+use super::agrees;
 use serde::{Deserialize, Serialize};
 
 /// Bytes of a payload examined for the start line and headers. Servers refuse heads much
@@ -233,11 +234,6 @@ pub fn may_start_stream(prefix: &[u8]) -> bool {
         || METHODS
             .iter()
             .any(|m| agrees(line, m.as_bytes()) && line.get(m.len()).is_none_or(|&b| b == b' '))
-}
-
-/// Whether `a` and `b` agree as far as both go (one is a prefix of the other).
-fn agrees(a: &[u8], b: &[u8]) -> bool {
-    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The length of the message head at the start of `buf`: empty lines before the start line,

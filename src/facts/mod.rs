@@ -11,3 +11,10 @@ pub mod http;
 pub mod pivots;
 pub mod reference;
 pub mod tls;
+
+/// Whether `a` and `b` agree as far as both go (one is a prefix of the other): whether bytes
+/// that start with `a` could still start with `b`. The prefix checks that let the collector
+/// drop a stream early are made of it.
+pub(crate) fn agrees(a: &[u8], b: &[u8]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x == y)
+}

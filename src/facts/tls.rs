@@ -1303,6 +1303,16 @@ mod tests {
         }
     }
 
+    /// `stream` with each `(at, byte)` XORed in, `at` wrapped to its length.
+    fn mutated(stream: &[u8], flips: &[(usize, u8)]) -> Vec<u8> {
+        let mut s = stream.to_vec();
+        for &(at, byte) in flips {
+            let len = s.len();
+            s[at % len] ^= byte;
+        }
+        s
+    }
+
     fn gives_anything(f: &TlsFacts) -> bool {
         f.client_hello.is_some() || f.server_hello.is_some() || !f.certificates.is_empty()
     }
@@ -1346,11 +1356,7 @@ mod tests {
         ) {
             let streams = streams();
             for name in ["openjdk-c", "dsb0-s", "frag38"] {
-                let mut s = streams[name].clone();
-                for &(at, byte) in &flips {
-                    let len = s.len();
-                    s[at % len] ^= byte;
-                }
+                let s = mutated(&streams[name], &flips);
                 if gives_anything(&parse_handshakes(&s)) {
                     for cut in 0..=s.len().min(24) {
                         proptest::prop_assert!(may_start_handshakes(&s[..cut]), "{name} {cut}");
@@ -1366,11 +1372,7 @@ mod tests {
         ) {
             let streams = streams();
             for name in ["openjdk-c", "dsb0-s", "frag38"] {
-                let mut s = streams[name].clone();
-                for &(at, byte) in &flips {
-                    let len = s.len();
-                    s[at % len] ^= byte;
-                }
+                let mut s = mutated(&streams[name], &flips);
                 s.truncate(cut.max(1).min(s.len()));
                 let _ = parse_handshakes(&s);
             }

@@ -18,6 +18,7 @@ pub mod community_id;
 pub mod index;
 pub mod key;
 pub mod output;
+pub mod pool;
 pub mod sink;
 pub mod spill;
 pub mod splitter;

@@ -33,6 +33,7 @@ use std::thread::JoinHandle;
 use sha2::{Digest, Sha256};
 
 use super::index::file_name;
+use super::pool::BufferPool;
 use super::splitter::Sink;
 use super::table::{Assignment, Session};
 use crate::capture::writer::Encoder;
@@ -119,6 +120,8 @@ pub struct FileSink {
     to_writer: Option<SyncSender<Batch>>,
     /// Batches the writer is done with, sent back to be freed here (see [`FileSink::new`]).
     written_back: Receiver<Batch>,
+    /// Their buffers, for the next sessions' pending bytes.
+    pool: BufferPool,
     writer: Option<JoinHandle<Result<Written, SinkError>>>,
 }
 
@@ -188,6 +191,7 @@ impl FileSink {
             batch: Batch::default(),
             to_writer: Some(to_writer),
             written_back,
+            pool: BufferPool::default(),
             writer: Some(handle),
         })
     }
@@ -245,6 +249,7 @@ impl FileSink {
         }
         self.pending_bytes = self.pending_bytes.saturating_sub(bytes.capacity());
         if bytes.is_empty() {
+            self.pool.give(bytes);
             return Ok(());
         }
         self.batch.bytes += bytes.len();
@@ -313,7 +318,11 @@ impl FileSink {
             None => false,
         };
         if sent {
-            self.written_back.try_iter().for_each(drop);
+            for written in self.written_back.try_iter() {
+                for job in written.jobs {
+                    self.pool.give(job.bytes);
+                }
+            }
             Ok(())
         } else {
             // The writer only hangs up after an error: report it.
@@ -462,14 +471,20 @@ impl Sink for FileSink {
         };
         let before = f.pending.len();
         let capacity = f.pending.capacity();
-        if before == 0 {
-            // A fresh buffer: one allocation for the record and its headers (a file header,
-            // or a section and interface blocks, and the record header) rather than one per
-            // piece; the headroom usually holds a short session's next record too. Later
-            // records grow the buffer by doubling.
-            f.pending.reserve(
-                record.data.len() + record.extra.len() + record.options.len() + RECORD_HEADROOM,
-            );
+        // Room for the record and its headers (a file header, or a section and interface
+        // blocks, and the record header), made here so the encoder never reallocates: a
+        // fresh buffer, or one twice the size, comes from the pool and the bytes so far are
+        // copied over, the old buffer going back to the pool. The headroom usually holds a
+        // short session's next record too.
+        let needed = before
+            + record.data.len()
+            + record.extra.len()
+            + record.options.len()
+            + RECORD_HEADROOM;
+        if needed > capacity {
+            let mut grown = self.pool.take(needed.max(capacity.saturating_mul(2)));
+            grown.extend_from_slice(&f.pending);
+            self.pool.give(std::mem::replace(&mut f.pending, grown));
         }
         f.encoder
             .append(record, interfaces, sections, &mut f.pending);

@@ -4,13 +4,19 @@
 //! During a pass the file is read once, by the digest thread [`tee`] starts: it reads 1 MiB
 //! chunks, hashes MD5 itself (the slowest of the three, with no hardware help), and hands
 //! each chunk, shared, to a second thread for SHA-1 and SHA-256 and through a bounded
-//! channel to the capture reader, whose raw input ([`TeeInput`]) copies out of the chunks. A
-//! copy in user space costs much less than the kernel's second `read` of the whole file that
-//! a separate hashing read made. The reader may stop listening (a failure): the digest
-//! thread then stops sending to it but still hashes to the end of the file, so the digests
-//! are always of the whole file. A read error reaches the reader as the `io::Error` of its
-//! next `read` and fails the digests too. [`all_hashes`] and [`sha256_file`] read the file
-//! themselves, for callers with no reader beside them.
+//! channel to the capture reader, whose raw input is the [`TeeInput`]. The reader parses a
+//! plain capture's records where they lie in the chunk it holds, copying only the few
+//! records that straddle two chunks: copying every chunk into a buffer of its own would be
+//! one more pass over all of the file's bytes, mostly from memory rather than cache, and it
+//! showed in the split thread's profile. A gzip file's decoder reads the chunks through
+//! `Read`, which copies: the decoder wants a `Read`, and beside inflating the copy is small.
+//! Either way the kernel reads the file once, not a second time for the digests.
+//!
+//! The reader may stop listening (a failure): the digest thread then stops sending to it
+//! but still hashes to the end of the file, so the digests are always of the whole file. A
+//! read error reaches the reader as the `io::Error` of its next `read` or
+//! [`TeeInput::next_chunk`] and fails the digests too. [`all_hashes`] and [`sha256_file`]
+//! read the file themselves, for callers with no reader beside them.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -36,8 +42,8 @@ pub struct FileHashes {
 }
 
 /// Bytes read from the file at a time: large enough that the per-read and per-message
-/// costs vanish beside hashing and copying a chunk, small enough that a few in flight stay a
-/// few megabytes.
+/// costs, and the reader's copy of the record a chunk's end cuts, vanish beside hashing a
+/// chunk, small enough that a few in flight stay a few megabytes.
 const CHUNK: usize = 1 << 20;
 
 /// Chunks each consumer's queue holds (the SHA thread's, the reader's): enough to ride out
@@ -331,13 +337,15 @@ impl Drop for PendingHashes {
     }
 }
 
-/// The file's bytes as the digest thread of [`tee`] reads them: each `read` copies out of the
-/// chunk at hand, and at the end of it gives the chunk back and waits for the next.
+/// The file's bytes as the digest thread of [`tee`] reads them, one shared chunk at a time.
+/// The capture reader parses in the chunk at hand ([`TeeInput::chunk`], [`TeeInput::rest`],
+/// [`TeeInput::advance`]) and asks for the next with [`TeeInput::next_chunk`]; `read`
+/// copies out of the same chunks for a reader that wants a `Read` (the gzip decoder).
 pub struct TeeInput {
-    /// `None` once the end (or a read error) has been returned: then `read` gives 0.
+    /// `None` once the end (or a read error) has been returned: then there is no next chunk.
     pieces: Option<Receiver<Piece>>,
     current: Option<Chunk>,
-    /// Bytes of `current` already returned.
+    /// Bytes of `current` already consumed.
     at: usize,
     /// `None` with `pieces`: the digest thread waits for every holder of its buffers to be
     /// done before it ends, and this one is done once it has read everything.
@@ -345,6 +353,70 @@ pub struct TeeInput {
 }
 
 impl TeeInput {
+    /// The whole chunk at hand, consumed bytes included (empty before the first chunk and at
+    /// the end): a record parsed in place borrows from it until the next [`next_chunk`].
+    ///
+    /// [`next_chunk`]: TeeInput::next_chunk
+    pub(crate) fn chunk(&self) -> &[u8] {
+        self.current
+            .as_deref()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Where the unconsumed bytes of [`TeeInput::chunk`] start.
+    pub(crate) fn at(&self) -> usize {
+        self.at
+    }
+
+    /// The bytes of the chunk at hand not yet consumed.
+    pub(crate) fn rest(&self) -> &[u8] {
+        self.chunk().get(self.at..).unwrap_or_default()
+    }
+
+    /// Marks `n` more bytes of the chunk at hand consumed (no further than its end).
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.at = self.at.saturating_add(n).min(self.chunk().len());
+    }
+
+    /// Gives the chunk at hand back, whatever of it is left (the caller is done with it),
+    /// and waits for the next: its length, 0 at the end of the file (and ever after), or the
+    /// read error the digest thread met there. One chunk is held at a time, so the digest
+    /// thread's count of the chunks alive holds.
+    pub(crate) fn next_chunk(&mut self) -> io::Result<usize> {
+        loop {
+            self.give_back_current();
+            let Some(pieces) = &self.pieces else {
+                return Ok(0);
+            };
+            match pieces.recv() {
+                Ok(Piece::Bytes(chunk)) => {
+                    let n = chunk.len();
+                    self.current = Some(chunk);
+                    // The digest thread sends no empty chunk; were one sent, 0 would read
+                    // as the end.
+                    if n > 0 {
+                        return Ok(n);
+                    }
+                }
+                Ok(Piece::End) => {
+                    self.close();
+                    return Ok(0);
+                }
+                Ok(Piece::Failed(e)) => {
+                    self.close();
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.close();
+                    return Err(io::Error::other(
+                        "the thread reading the capture stopped before the end of the file",
+                    ));
+                }
+            }
+        }
+    }
+
     /// Gives the chunk at hand back, before waiting for the next one (so it never holds two).
     fn give_back_current(&mut self) {
         if let (Some(done), Some(give_back)) = (self.current.take(), &self.give_back) {
@@ -367,37 +439,17 @@ impl Read for TeeInput {
             return Ok(0);
         }
         loop {
-            if let Some(chunk) = &self.current {
-                let rest = chunk.get(self.at..).unwrap_or_default();
-                if !rest.is_empty() {
-                    let n = rest.len().min(out.len());
-                    if let (Some(to), Some(from)) = (out.get_mut(..n), rest.get(..n)) {
-                        to.copy_from_slice(from);
-                    }
-                    self.at += n;
-                    return Ok(n);
+            let rest = self.rest();
+            if !rest.is_empty() {
+                let n = rest.len().min(out.len());
+                if let (Some(to), Some(from)) = (out.get_mut(..n), rest.get(..n)) {
+                    to.copy_from_slice(from);
                 }
+                self.advance(n);
+                return Ok(n);
             }
-            self.give_back_current();
-            let Some(pieces) = &self.pieces else {
+            if self.next_chunk()? == 0 {
                 return Ok(0);
-            };
-            match pieces.recv() {
-                Ok(Piece::Bytes(chunk)) => self.current = Some(chunk),
-                Ok(Piece::End) => {
-                    self.close();
-                    return Ok(0);
-                }
-                Ok(Piece::Failed(e)) => {
-                    self.close();
-                    return Err(e);
-                }
-                Err(_) => {
-                    self.close();
-                    return Err(io::Error::other(
-                        "the thread reading the capture stopped before the end of the file",
-                    ));
-                }
             }
         }
     }

@@ -1,10 +1,11 @@
 //! Streaming reader for classic pcap and pcapng, plain or gzip-compressed.
 //!
-//! One buffer is reused for the whole file: a [`Record`] borrows its bytes from it until the
-//! next call, so memory is bounded by the largest record, not by the capture. Every length
-//! field is checked against the bytes present and against `Limits::max_record_bytes` before
-//! anything is allocated. A problem after the file header (a record cut short, a block with a
-//! bad length, garbage after the last record, a gzip stream that ends early) ends the stream
+//! A [`Record`] borrows its bytes from the reader until the next call: from one buffer
+//! reused for the whole file, or from the digest thread's chunk at hand (below), so memory
+//! is bounded by the largest record, not by the capture. Every length field is checked
+//! against the bytes present and against `Limits::max_record_bytes` before anything is
+//! allocated. A problem after the file header (a record cut short, a block with a bad
+//! length, garbage after the last record, a gzip stream that ends early) ends the stream
 //! cleanly and is reported as [`Damage`]: every complete record before it has been returned.
 //!
 //! Formats follow the libpcap file format (draft-ietf-opsawg-pcap) and pcapng
@@ -12,11 +13,15 @@
 //! type, `if_tsresol` and `if_tsoffset`, enhanced, simple and obsolete packet blocks; other
 //! blocks are skipped.
 //!
-//! The raw input is the file itself ([`CaptureReader::open`]), read with `read(2)`, or, when
-//! the capture's digests are wanted too, the chunks the digest thread reads for them
-//! ([`CaptureReader::open_hashing`], [`hash::tee`]): then the file is read once for both,
-//! and this reader copies out of those chunks. Either way the gzip decoder sits above the raw
-//! input, and the progress counter counts the raw bytes this reader has consumed.
+//! The raw input is the file itself ([`CaptureReader::open`]), read with `read(2)` into the
+//! buffer, or, when the capture's digests are wanted too, the chunks the digest thread reads
+//! for them ([`CaptureReader::open_hashing`], [`hash::tee`]): then the file is read once for
+//! both. A plain capture is then parsed in place in the chunk at hand, and only a header or
+//! record cut by a chunk's end is copied, into the buffer, before parsing goes on in the
+//! next chunk: copying every chunk would be one more pass over the whole file from memory,
+//! which profiles of a split showed. A gzip file's decoder reads the chunks as it reads the
+//! file, by copying, and the reader parses its output in the buffer. Either way the
+//! progress counter counts the raw (compressed) bytes this reader has taken from its input.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -25,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::detect::{self, Magic};
-use super::hash::{self, FileHashes, PendingHashes};
+use super::hash::{self, FileHashes, PendingHashes, TeeInput};
 use super::{
     CaptureError, Damage, Endian, Format, Interface, LinkType, RawTimestamp, Record, RecordKind,
     Section, TsResolution,
@@ -66,19 +71,42 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The file's bytes as they come to [`CaptureReader::open_input`].
+enum RawInput {
+    /// Any `Read` (the file itself): read into the reader's buffer.
+    Read(Box<dyn Read + Send>),
+    /// The digest thread's chunks: a plain capture is parsed in them in place.
+    Tee(TeeInput),
+}
+
+/// Where the reader takes its bytes from after the header's magic.
+enum Input {
+    /// Read into `buf`: the file, or a gzip decoder over the file or the digest thread's
+    /// chunks.
+    Stream(Box<dyn Read + Send>),
+    /// A plain capture's chunks from the digest thread, parsed where they are; `buf` holds
+    /// only what straddles two of them.
+    Chunks(TeeInput),
+}
+
 /// Reads packet records from one capture file; see the module documentation.
 pub struct CaptureReader {
     path: PathBuf,
-    input: Box<dyn Read + Send>,
+    input: Input,
     file_bytes: Arc<AtomicU64>,
     file_size: u64,
     compressed: bool,
     format: Format,
+    /// The bytes read but not consumed are `buf[start..end]`, or, with `in_chunk`, the rest
+    /// of the chunk at hand (see [`CaptureReader::held`]).
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// The window is the chunk at hand of `Input::Chunks`, not `buf` (which is then empty).
+    /// Only `fill` moves between the two, so a record consumed from one is still there.
+    in_chunk: bool,
     eof: bool,
-    /// Offset in the uncompressed stream of `buf[start]`.
+    /// Offset in the uncompressed stream of the window's first byte.
     pos: u64,
     max_record: usize,
     sections: Vec<Section>,
@@ -103,21 +131,26 @@ impl CaptureReader {
         limits: &Limits,
         progress: Arc<AtomicU64>,
     ) -> Result<CaptureReader, CaptureError> {
-        Self::open_input(path, limits, progress, |file| Ok((file, ()))).map(|(reader, ())| reader)
+        Self::open_input(path, limits, progress, |file| {
+            Ok((RawInput::Read(Box::new(file)), ()))
+        })
+        .map(|(reader, ())| reader)
     }
 
     /// Like [`CaptureReader::open_with_progress`], with the capture's digests computed from
     /// the same read of the file: the digest thread of [`hash::tee`] reads it, and this
-    /// reader copies its bytes from the chunks that thread hashes. With `known_sha256` the
-    /// SHA-256 is taken as given rather than computed. Collect the digests with
-    /// [`CaptureReader::finish_hashes`].
+    /// reader parses the chunks that thread hashes (in place, unless the file is gzip). With
+    /// `known_sha256` the SHA-256 is taken as given rather than computed. Collect the digests
+    /// with [`CaptureReader::finish_hashes`].
     pub fn open_hashing(
         path: &Path,
         limits: &Limits,
         progress: Arc<AtomicU64>,
         known_sha256: Option<String>,
     ) -> Result<(CaptureReader, PendingHashes), CaptureError> {
-        Self::open_input(path, limits, progress, |file| hash::tee(file, known_sha256))
+        Self::open_input(path, limits, progress, |file| {
+            hash::tee(file, known_sha256).map(|(tee, pending)| (RawInput::Tee(tee), pending))
+        })
     }
 
     /// The digests of the whole file, from the digest thread [`CaptureReader::open_hashing`]
@@ -125,7 +158,10 @@ impl CaptureReader {
     /// first and reads nothing more: the digest thread may be waiting to hand that input a
     /// chunk, and must not wait on a reader that stopped.
     pub fn finish_hashes(&mut self, pending: PendingHashes) -> io::Result<FileHashes> {
-        self.input = Box::new(io::empty());
+        // The chunk at hand goes back with the input, so the window must not be in it.
+        self.input = Input::Stream(Box::new(io::empty()));
+        self.in_chunk = false;
+        self.start = self.end;
         self.eof = true;
         self.finished = true;
         pending.join()
@@ -134,15 +170,12 @@ impl CaptureReader {
     /// Opens `path` (checked, and opened for reading, here) and reads the header from the raw
     /// input `raw` makes of the file, which may read it itself or have it read elsewhere;
     /// `raw` also returns whatever else goes with that input.
-    fn open_input<R, T>(
+    fn open_input<T>(
         path: &Path,
         limits: &Limits,
         progress: Arc<AtomicU64>,
-        raw: impl FnOnce(File) -> io::Result<(R, T)>,
-    ) -> Result<(CaptureReader, T), CaptureError>
-    where
-        R: Read + Send + 'static,
-    {
+        raw: impl FnOnce(File) -> io::Result<(RawInput, T)>,
+    ) -> Result<(CaptureReader, T), CaptureError> {
         let io_err = |source| CaptureError::Io {
             path: path.to_path_buf(),
             source,
@@ -156,37 +189,42 @@ impl CaptureReader {
         let file = File::open(path).map_err(io_err)?;
         let (raw_input, with) = raw(file).map_err(io_err)?;
         let file_bytes = progress;
-        let mut counted = Counting {
-            inner: raw_input,
-            count: file_bytes.clone(),
-        };
-        let mut head = [0u8; 4];
-        let got = read_up_to(&mut counted, &mut head).map_err(io_err)?;
-        let head = head.get(..got).unwrap_or_default();
-        if head.is_empty() {
-            return Err(CaptureError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        let head_vec = head.to_vec();
-        let (input, compressed): (Box<dyn Read + Send>, bool) = match detect::sniff(head) {
-            Some(Magic::Gzip) => {
-                let chained = io::Cursor::new(head_vec).chain(counted);
-                (Box::new(flate2::read::MultiGzDecoder::new(chained)), true)
+        // The magic is read through `Read` whatever the input; then the bytes read so far
+        // (`head`) come first in the window, or first in the gzip decoder's input.
+        let (input, compressed, head) = match raw_input {
+            RawInput::Read(raw_input) => {
+                let mut counted = Counting {
+                    inner: raw_input,
+                    count: file_bytes.clone(),
+                };
+                let (head, magic) = sniff_input(path, &mut counted)?;
+                let (input, compressed) = stream_input(head, counted, magic);
+                (input, compressed, Vec::new())
             }
-            Some(Magic::Capture(_)) => (Box::new(io::Cursor::new(head_vec).chain(counted)), false),
-            None => {
-                // Quote a little more than the magic so the user recognises the file.
-                let mut more = head_vec.clone();
-                let mut f = File::open(path).map_err(io_err)?;
-                let mut extra = [0u8; 16];
-                if let Ok(n) = read_up_to(&mut f, &mut extra) {
-                    more = extra.get(..n).unwrap_or_default().to_vec();
+            RawInput::Tee(tee) => {
+                let mut counted = Counting {
+                    inner: tee,
+                    count: file_bytes.clone(),
+                };
+                let (head, magic) = sniff_input(path, &mut counted)?;
+                if magic == Magic::Gzip {
+                    let (input, compressed) = stream_input(head, counted, magic);
+                    (input, compressed, Vec::new())
+                } else {
+                    let tee = counted.inner;
+                    // From here chunks are counted whole as they arrive; the rest of this
+                    // one has been received but not yet read.
+                    file_bytes.fetch_add(tee.rest().len() as u64, Ordering::Relaxed);
+                    (Input::Chunks(tee), false, head)
                 }
-                return Err(CaptureError::NotACapture {
-                    path: path.to_path_buf(),
-                    start: detect::describe_start(&more),
-                });
+            }
+        };
+        let (buf, end) = match input {
+            Input::Stream(_) => (vec![0; READ_CHUNK], 0),
+            // Grown only to what straddles two chunks.
+            Input::Chunks(_) => {
+                let end = head.len();
+                (head, end)
             }
         };
         let mut reader = CaptureReader {
@@ -196,9 +234,10 @@ impl CaptureReader {
             file_size: meta.len(),
             compressed,
             format: Format::Pcapng,
-            buf: vec![0; READ_CHUNK],
+            buf,
             start: 0,
-            end: 0,
+            end,
+            in_chunk: false,
             eof: false,
             pos: 0,
             max_record: limits.max_record_bytes,
@@ -362,7 +401,7 @@ impl CaptureReader {
         match found {
             Ok(Some(span)) => {
                 self.next_index += 1;
-                let base = self.start;
+                let (_, base) = self.held();
                 self.consume(span.len);
                 let this = &*self;
                 Some((this.record_at(base, span), &this.interfaces, &this.sections))
@@ -381,15 +420,36 @@ impl CaptureReader {
 
     fn record_damage(&mut self, reason: String) {
         let mut unreadable = self.available() as u64;
-        self.start = self.end;
         // Count what follows, so the warning can say how much was lost.
-        let mut scratch = vec![0u8; 64 * 1024];
-        loop {
-            match self.input.read(&mut scratch) {
-                Ok(0) => break,
-                Ok(n) => unreadable += n as u64,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
+        match &mut self.input {
+            Input::Stream(input) => {
+                self.start = self.end;
+                let mut scratch = vec![0u8; 64 * 1024];
+                loop {
+                    match input.read(&mut scratch) {
+                        Ok(0) => break,
+                        Ok(n) => unreadable += n as u64,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(_) => break,
+                    }
+                }
+            }
+            Input::Chunks(tee) => {
+                // The window is the rest of the chunk, or in `buf` with that rest after it.
+                if !self.in_chunk {
+                    self.start = self.end;
+                    unreadable += tee.rest().len() as u64;
+                }
+                tee.advance(usize::MAX);
+                loop {
+                    match tee.next_chunk() {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            unreadable += n as u64;
+                            self.file_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        }
+                    }
+                }
             }
         }
         self.damage = Some(Damage {
@@ -643,11 +703,9 @@ impl CaptureReader {
     }
 
     fn record_at(&self, base: usize, span: Span) -> Record<'_> {
-        let slice = |r: std::ops::Range<usize>| {
-            self.buf
-                .get(base + r.start..base + r.end)
-                .unwrap_or_default()
-        };
+        let (held, _) = self.held();
+        let slice =
+            |r: std::ops::Range<usize>| held.get(base + r.start..base + r.end).unwrap_or_default();
         Record {
             index: self.next_index - 1,
             offset: span.offset,
@@ -684,30 +742,53 @@ impl CaptureReader {
         }
     }
 
+    /// The bytes the window lies in and where it starts: `buf[..end]` from `start`, or the
+    /// chunk at hand from its first unconsumed byte. The window runs to the end of them.
+    fn held(&self) -> (&[u8], usize) {
+        match &self.input {
+            Input::Chunks(tee) if self.in_chunk => (tee.chunk(), tee.at()),
+            _ => (self.buf.get(..self.end).unwrap_or_default(), self.start),
+        }
+    }
+
     fn available(&self) -> usize {
-        self.end - self.start
+        let (held, start) = self.held();
+        held.len().saturating_sub(start)
     }
 
     fn window(&self, at: usize, len: usize) -> Option<&[u8]> {
-        let from = self.start.checked_add(at)?;
+        let (held, start) = self.held();
+        let from = start.checked_add(at)?;
         let to = from.checked_add(len)?;
-        if to > self.end {
-            return None;
-        }
-        self.buf.get(from..to)
+        held.get(from..to)
     }
 
     fn consume(&mut self, n: usize) {
         let n = n.min(self.available());
-        self.start += n;
+        match &mut self.input {
+            Input::Chunks(tee) if self.in_chunk => tee.advance(n),
+            _ => self.start += n,
+        }
         self.pos += n as u64;
     }
 
-    /// Makes at least `n` bytes available after `start`; `Ok(false)` at end of stream.
+    /// Makes at least `n` bytes available in the window; `Ok(false)` at end of stream.
     fn fill(&mut self, n: usize) -> io::Result<bool> {
         if self.available() >= n {
             return Ok(true);
         }
+        match self.input {
+            Input::Stream(_) => self.fill_from_stream(n),
+            Input::Chunks(_) => self.fill_from_chunks(n),
+        }
+    }
+
+    /// `fill` for `Input::Stream`: reads into `buf`, moving the window to its front (and
+    /// growing it) when too little room is left after it.
+    fn fill_from_stream(&mut self, n: usize) -> io::Result<bool> {
+        let Input::Stream(input) = &mut self.input else {
+            return Ok(false);
+        };
         if self.buf.len() - self.start < n || self.buf.len() - self.end < READ_CHUNK / 4 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -717,12 +798,12 @@ impl CaptureReader {
                 self.buf.resize(want, 0);
             }
         }
-        while self.available() < n {
+        while self.end - self.start < n {
             if self.eof {
                 return Ok(false);
             }
             let room = self.buf.get_mut(self.end..).unwrap_or_default();
-            match self.input.read(room) {
+            match input.read(room) {
                 Ok(0) => self.eof = true,
                 Ok(got) => self.end += got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -733,6 +814,74 @@ impl CaptureReader {
             }
         }
         Ok(true)
+    }
+
+    /// `fill` for `Input::Chunks`. While the next `n` bytes lie in the chunk at hand the
+    /// window stays in it. When the chunk ends first, its rest and then just the missing
+    /// bytes of the following chunk(s) are copied into `buf`, and the window is there until
+    /// those bytes are consumed; then it goes back into the chunk, where the copy stopped.
+    /// A chunk is given back only once the window has left it (or nothing of it is left).
+    fn fill_from_chunks(&mut self, n: usize) -> io::Result<bool> {
+        let Input::Chunks(tee) = &mut self.input else {
+            return Ok(false);
+        };
+        loop {
+            if self.in_chunk {
+                let rest = tee.rest();
+                if rest.len() >= n {
+                    return Ok(true);
+                }
+                if !rest.is_empty() {
+                    // Cut by the chunk's end: assemble in `buf`, starting with this rest.
+                    self.buf.clear();
+                    self.buf.reserve(n);
+                    self.buf.extend_from_slice(rest);
+                    self.start = 0;
+                    self.end = self.buf.len();
+                    self.in_chunk = false;
+                    tee.advance(usize::MAX);
+                    continue;
+                }
+            } else {
+                let have = self.end.saturating_sub(self.start);
+                if have >= n {
+                    return Ok(true);
+                }
+                if have == 0 {
+                    self.in_chunk = true;
+                    continue;
+                }
+                let rest = tee.rest();
+                if !rest.is_empty() {
+                    // Only what is missing, so the rest of the chunk is parsed in place. `n`
+                    // has passed the record limit, so `buf` stays within it.
+                    self.buf.truncate(self.end);
+                    self.buf.drain(..self.start.min(self.end));
+                    self.start = 0;
+                    let take = (n - have).min(rest.len());
+                    self.buf.reserve(n.saturating_sub(self.buf.len()));
+                    self.buf
+                        .extend_from_slice(rest.get(..take).unwrap_or_default());
+                    self.end = self.buf.len();
+                    tee.advance(take);
+                    continue;
+                }
+            }
+            // Nothing of the chunk at hand is left outside `buf`: the next one.
+            if self.eof {
+                return Ok(false);
+            }
+            match tee.next_chunk() {
+                Ok(0) => self.eof = true,
+                Ok(got) => {
+                    self.file_bytes.fetch_add(got as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    self.eof = true;
+                    return Err(e);
+                }
+            }
+        }
     }
 }
 
@@ -752,6 +901,59 @@ struct Span {
 
 fn clamp_ns(v: i128) -> i64 {
     v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// Reads the first bytes of the raw input (at most the 4 of a magic) and what they announce;
+/// no bytes or no known magic is an error.
+fn sniff_input<R: Read>(
+    path: &Path,
+    counted: &mut Counting<R>,
+) -> Result<(Vec<u8>, Magic), CaptureError> {
+    let io_err = |source| CaptureError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut head = [0u8; 4];
+    let got = read_up_to(counted, &mut head).map_err(io_err)?;
+    let head = head.get(..got).unwrap_or_default();
+    if head.is_empty() {
+        return Err(CaptureError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    match detect::sniff(head) {
+        Some(magic) => Ok((head.to_vec(), magic)),
+        None => {
+            // Quote a little more than the magic so the user recognises the file.
+            let mut more = head.to_vec();
+            let mut f = File::open(path).map_err(io_err)?;
+            let mut extra = [0u8; 16];
+            if let Ok(n) = read_up_to(&mut f, &mut extra) {
+                more = extra.get(..n).unwrap_or_default().to_vec();
+            }
+            Err(CaptureError::NotACapture {
+                path: path.to_path_buf(),
+                start: detect::describe_start(&more),
+            })
+        }
+    }
+}
+
+/// The input read into the reader's buffer: `head` (already read) then the rest of the raw
+/// input, through a gzip decoder when `magic` says gzip. Also whether it is compressed.
+fn stream_input<R: Read + Send + 'static>(
+    head: Vec<u8>,
+    counted: Counting<R>,
+    magic: Magic,
+) -> (Input, bool) {
+    let chained = io::Cursor::new(head).chain(counted);
+    match magic {
+        Magic::Gzip => (
+            Input::Stream(Box::new(flate2::read::MultiGzDecoder::new(chained))),
+            true,
+        ),
+        Magic::Capture(_) => (Input::Stream(Box::new(chained)), false),
+    }
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -1007,6 +1209,18 @@ mod tests {
         assert!(d.expect("damage").reason.contains("interface 3"));
     }
 
+    fn shape(chunk: usize, in_flight: usize) -> hash::Shape {
+        hash::Shape { chunk, in_flight }
+    }
+
+    /// The raw input of [`CaptureReader::open_input`]: the digest thread's chunks, cut as
+    /// `shape` says.
+    fn teed(shape: hash::Shape) -> impl FnOnce(File) -> io::Result<(RawInput, PendingHashes)> {
+        move |file| {
+            hash::tee_from(file, None, shape).map(|(tee, pending)| (RawInput::Tee(tee), pending))
+        }
+    }
+
     fn corpus_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
     }
@@ -1056,10 +1270,8 @@ mod tests {
             ] {
                 let progress = Arc::new(AtomicU64::new(0));
                 let (mut r, pending) =
-                    CaptureReader::open_input(path, &limits, progress.clone(), |file| {
-                        hash::tee_from(file, None, shape)
-                    })
-                    .expect("opens");
+                    CaptureReader::open_input(path, &limits, progress.clone(), teed(shape))
+                        .expect("opens");
                 assert_eq!(records_of(&mut r), want, "{}", path.display());
                 assert_eq!(progress.load(Ordering::Relaxed), r.file_size());
                 assert_eq!(r.finish_hashes(pending).expect("digests"), whole);
@@ -1073,18 +1285,13 @@ mod tests {
     #[test]
     fn a_reader_stopped_early_gets_the_whole_files_digests() {
         let path = corpus_dir().join("zeek__wikipedia.pcap");
-        let (mut r, pending) =
-            CaptureReader::open_input(&path, &Limits::default(), Arc::default(), |file| {
-                hash::tee_from(
-                    file,
-                    None,
-                    hash::Shape {
-                        chunk: 512,
-                        in_flight: 1,
-                    },
-                )
-            })
-            .expect("opens");
+        let (mut r, pending) = CaptureReader::open_input(
+            &path,
+            &Limits::default(),
+            Arc::default(),
+            teed(shape(512, 1)),
+        )
+        .expect("opens");
         assert!(r.next_record().is_some());
         assert!(r.file_bytes_read() < r.file_size());
         let whole = hash::all_hashes(&path).expect("hashes");
@@ -1107,8 +1314,10 @@ mod tests {
                 at: 0,
             };
             let (mut direct, ()) =
-                CaptureReader::open_input(&path, &limits, Arc::default(), |_| Ok((failing(), ())))
-                    .expect("opens");
+                CaptureReader::open_input(&path, &limits, Arc::default(), |_| {
+                    Ok((RawInput::Read(Box::new(failing())), ()))
+                })
+                .expect("opens");
             let want = records_of(&mut direct);
             let damage = want.1.clone().expect("damage");
             assert!(
@@ -1116,21 +1325,19 @@ mod tests {
                 "{}",
                 damage.reason
             );
-            let (mut teed, pending) =
-                CaptureReader::open_input(&path, &limits, Arc::default(), |_| {
-                    hash::tee_from(
-                        failing(),
-                        None,
-                        hash::Shape {
-                            chunk: 4096,
-                            in_flight: 2,
-                        },
-                    )
-                })
-                .expect("opens");
-            assert_eq!(records_of(&mut teed), want);
-            let failed = teed.finish_hashes(pending).expect_err("digests fail");
-            assert_eq!(failed.raw_os_error(), Some(EIO));
+            // Chunks of 7 bytes put the error after a record cut by a chunk's end, and
+            // inside one.
+            for shape in [shape(4096, 2), shape(7, 1)] {
+                let (mut teed, pending) =
+                    CaptureReader::open_input(&path, &limits, Arc::default(), |_| {
+                        hash::tee_from(failing(), None, shape)
+                            .map(|(tee, pending)| (RawInput::Tee(tee), pending))
+                    })
+                    .expect("opens");
+                assert_eq!(records_of(&mut teed), want);
+                let failed = teed.finish_hashes(pending).expect_err("digests fail");
+                assert_eq!(failed.raw_os_error(), Some(EIO));
+            }
         }
     }
 

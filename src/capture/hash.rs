@@ -513,7 +513,8 @@ pub(crate) mod tests {
         }
     }
 
-    fn expected(data: &[u8]) -> FileHashes {
+    /// The digests of `data`, computed here rather than by the code under test.
+    pub(crate) fn expected(data: &[u8]) -> FileHashes {
         FileHashes {
             md5: hex::encode(Md5::digest(data)),
             sha1: hex::encode(Sha1::digest(data)),

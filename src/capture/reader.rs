@@ -1341,6 +1341,414 @@ mod tests {
         }
     }
 
+    /// One record as a reader returns it, every field.
+    type WholeRecord = (
+        u64,
+        u64,
+        u32,
+        RecordKind,
+        RawTimestamp,
+        Option<i64>,
+        u32,
+        Vec<u8>,
+        Vec<u8>,
+        Vec<u8>,
+    );
+
+    /// Everything a reader tells about a capture: its format, every record whole, the damage,
+    /// and the interfaces and sections it read.
+    #[derive(Debug, PartialEq)]
+    struct Told {
+        format: Format,
+        records: Vec<WholeRecord>,
+        damage: Option<Damage>,
+        interfaces: Vec<(u32, u16, u32, TsResolution, i64, Vec<u8>)>,
+        sections: Vec<(Endian, Vec<u8>)>,
+    }
+
+    /// [`Told`], reading `r` to its end.
+    fn told(r: &mut CaptureReader) -> Told {
+        let mut records = Vec::new();
+        while let Some(rec) = r.next_record() {
+            records.push((
+                rec.index,
+                rec.offset,
+                rec.interface,
+                rec.kind,
+                rec.raw_ts,
+                rec.ts_ns,
+                rec.orig_len,
+                rec.data.to_vec(),
+                rec.options.to_vec(),
+                rec.extra.to_vec(),
+            ));
+        }
+        Told {
+            format: r.format(),
+            records,
+            damage: r.damage().cloned(),
+            interfaces: r
+                .interfaces()
+                .iter()
+                .map(|i| {
+                    let (section, link, snaplen) = (i.section, i.link_type.0, i.snaplen);
+                    (
+                        section,
+                        link,
+                        snaplen,
+                        i.resolution,
+                        i.ts_offset,
+                        i.header.clone(),
+                    )
+                })
+                .collect(),
+            sections: r
+                .sections()
+                .iter()
+                .map(|s| (s.endian, s.shb.clone()))
+                .collect(),
+        }
+    }
+
+    /// What reading `bytes` tells from the file itself, and what it tells through the digest
+    /// thread cut as `shape` says (or the error opening it gives, in words). Checks too that
+    /// the second counts every byte of the file and gets the file's digests.
+    fn plain_and_teed(
+        bytes: &[u8],
+        limits: &Limits,
+        shape: hash::Shape,
+    ) -> (Result<Told, String>, Result<Told, String>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c");
+        std::fs::write(&path, bytes).expect("write");
+        let plain = CaptureReader::open(&path, limits)
+            .map(|mut r| told(&mut r))
+            .map_err(|e| e.to_string());
+        let progress = Arc::new(AtomicU64::new(0));
+        let teed = match CaptureReader::open_input(&path, limits, progress.clone(), teed(shape)) {
+            Ok((mut r, pending)) => {
+                let got = told(&mut r);
+                assert_eq!(progress.load(Ordering::Relaxed), bytes.len() as u64);
+                let whole = hash::tests::expected(bytes);
+                assert_eq!(r.finish_hashes(pending).expect("digests"), whole);
+                Ok(got)
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        (plain, teed)
+    }
+
+    /// pcapng enhanced packet block with options after the (padded) data.
+    fn epb_with_options(
+        e: Endian,
+        iface: u32,
+        ts: u64,
+        data: &[u8],
+        options: &[(u16, &[u8])],
+    ) -> Vec<u8> {
+        let mut body = e.put_u32(iface).to_vec();
+        body.extend_from_slice(&e.put_u32((ts >> 32) as u32));
+        body.extend_from_slice(&e.put_u32(ts as u32));
+        body.extend_from_slice(&e.put_u32(data.len() as u32));
+        body.extend_from_slice(&e.put_u32(data.len() as u32 + 3));
+        body.extend_from_slice(data);
+        body.resize(body.len().div_ceil(4) * 4, 0);
+        for (code, v) in options {
+            body.extend_from_slice(&e.put_u16(*code));
+            body.extend_from_slice(&e.put_u16(v.len() as u16));
+            body.extend_from_slice(v);
+            body.resize(body.len().div_ceil(4) * 4, 0);
+        }
+        body.extend_from_slice(&[0; 4]);
+        block(e, BLOCK_EPB, &body)
+    }
+
+    /// Records of many sizes (empty, a few bytes, more than a small chunk).
+    fn payloads() -> Vec<Vec<u8>> {
+        [0usize, 1, 3, 4, 60, 5, 300, 2, 97]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|b| (b * 31 + i * 7) as u8).collect())
+            .collect()
+    }
+
+    /// Captures for comparing the two inputs: pcap of both byte orders with micro- and
+    /// nanosecond and modified records, pcapng with two sections of either order and several
+    /// interfaces (options, simple and obsolete packets, a skipped block), and damaged ones.
+    fn fixtures() -> Vec<Vec<u8>> {
+        let payloads = payloads();
+        let recs: Vec<(u32, u32, &[u8])> = payloads
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (1_000 + i as u32, 999_999 - i as u32, p.as_slice()))
+            .collect();
+        let mut out = Vec::new();
+        for e in [Endian::Little, Endian::Big] {
+            out.push(pcap(e, 0xa1b2_c3d4, &recs, 0));
+            out.push(pcap(e, 0xa1b2_3c4d, &recs, 0));
+            out.push(pcap(e, 0xa1b2_cd34, &recs, 8));
+        }
+        let (le, be) = (Endian::Little, Endian::Big);
+        let mut ng = shb(le);
+        ng.extend(idb(le, 1, 0, &[(OPT_IF_TSRESOL, vec![9])]));
+        ng.extend(idb(
+            le,
+            101,
+            64,
+            &[(OPT_IF_TSOFFSET, 10i64.to_le_bytes().to_vec())],
+        ));
+        for (i, p) in payloads.iter().enumerate() {
+            let comment: &[u8] = if i % 2 == 0 { b"a comment" } else { b"xy" };
+            ng.extend(epb_with_options(
+                le,
+                (i % 2) as u32,
+                7 + i as u64,
+                p,
+                &[(1, comment)],
+            ));
+        }
+        ng.extend(block(le, 0x0000_0bad, &[0x42; 70]));
+        let mut spb = le.put_u32(300).to_vec();
+        spb.extend_from_slice(&payloads[6]);
+        ng.extend(block(le, BLOCK_SPB, &spb));
+        ng.extend(shb(be));
+        ng.extend(idb(be, 105, 0, &[]));
+        ng.extend(idb(be, 1, 0, &[(OPT_IF_TSRESOL, vec![0x83])]));
+        for (i, p) in payloads.iter().enumerate() {
+            ng.extend(epb(
+                be,
+                (i % 2) as u32,
+                1 << 33 | i as u64,
+                p,
+                p.len() as u32,
+            ));
+        }
+        let mut pb = be.put_u16(1).to_vec();
+        pb.extend_from_slice(&be.put_u16(0));
+        pb.extend_from_slice(&be.put_u32(0));
+        pb.extend_from_slice(&be.put_u32(5));
+        pb.extend_from_slice(&be.put_u32(3));
+        pb.extend_from_slice(&be.put_u32(3));
+        pb.extend_from_slice(b"pb!");
+        ng.extend(block(be, BLOCK_PB, &pb));
+        out.push(ng.clone());
+
+        // Damage after good records: a record claiming too much, garbage at the end, a
+        // block whose trailing length disagrees, a packet for an undefined interface.
+        let mut huge = pcap(le, 0xa1b2_c3d4, &recs, 0);
+        let at = huge.len();
+        huge.extend(pcap(le, 0xa1b2_c3d4, &[(9, 9, b"lost")], 0).split_off(24));
+        huge[at + 8..at + 12].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        out.push(huge);
+        let mut garbage = pcap(be, 0xa1b2_3c4d, &recs, 0);
+        garbage.extend_from_slice(b"\x00\x01 trailing bytes that are no record at all");
+        out.push(garbage);
+        let mut trailing = ng.clone();
+        let mut bad = epb(be, 0, 1, b"bad trailer", 11);
+        let n = bad.len();
+        bad[n - 1] ^= 0x40;
+        trailing.extend(bad);
+        trailing.extend(epb(be, 0, 2, b"after", 5));
+        out.push(trailing);
+        let mut undefined = ng;
+        undefined.extend(epb(be, 7, 1, b"nowhere", 7));
+        out.push(undefined);
+        out
+    }
+
+    /// Every fixture whole, and three (pcap little-endian, big-endian modified, and pcapng)
+    /// cut at every byte: inside the file header, record headers, block headers and record
+    /// data, each cut read through chunks of a size that changes with the cut. The records,
+    /// the damage (offset, bytes after it, record, reason) and the interfaces read through
+    /// the digest thread are those read from the file.
+    #[test]
+    fn cut_captures_read_through_the_tee_like_the_file() {
+        let limits = Limits::default();
+        let fixtures = fixtures();
+        for (f, bytes) in fixtures.iter().enumerate() {
+            for shape in [shape(1 << 20, 4), shape(3, 2)] {
+                let (plain, teed) = plain_and_teed(bytes, &limits, shape);
+                let whole = plain.expect("a fixture opens");
+                assert_eq!(teed.as_ref(), Ok(&whole), "fixture {f}");
+                assert!(whole.records.len() >= payloads().len(), "fixture {f}");
+            }
+        }
+        let mut reasons = std::collections::BTreeSet::new();
+        for f in [0, 5, 6] {
+            let bytes = &fixtures[f];
+            for cut in 0..bytes.len() {
+                // Up to twice the largest header, so some headers are cut too.
+                let chunk = 1 + cut % 53;
+                let (plain, teed) =
+                    plain_and_teed(&bytes[..cut], &limits, shape(chunk, 1 + cut % 3));
+                assert_eq!(plain, teed, "fixture {f} cut at {cut}, chunks of {chunk}");
+                if let Ok(Told {
+                    damage: Some(d), ..
+                }) = plain
+                {
+                    // The reason without its numbers: which kind of cut it was.
+                    reasons.insert(d.reason.replace(|c: char| c.is_ascii_digit(), ""));
+                }
+            }
+        }
+        for kind in [
+            "pcap record header cut short",
+            "record  cut short",
+            "pcapng block header cut short",
+            "block of type x cut short",
+        ] {
+            assert!(
+                reasons.iter().any(|r| r.starts_with(kind)),
+                "no cut made `{kind}`: {reasons:?}"
+            );
+        }
+    }
+
+    /// A record the 1 MiB chunk holds whole is parsed where it lies in the chunk; one a
+    /// chunk's end cuts is assembled in the reader's own buffer, no bigger than the record.
+    #[test]
+    fn parses_records_in_place_in_the_chunk() {
+        let bytes = &fixtures()[0];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c");
+        std::fs::write(&path, bytes).expect("write");
+        for (chunk, in_place) in [(1 << 20, true), (50, false)] {
+            let (mut r, pending) = CaptureReader::open_input(
+                &path,
+                &Limits::default(),
+                Arc::default(),
+                teed(shape(chunk, 2)),
+            )
+            .expect("opens");
+            let mut seen = 0;
+            while let Some(rec) = r.next_record() {
+                if rec.data.len() < 60 {
+                    continue;
+                }
+                let (at, len) = (rec.data.as_ptr() as usize, rec.data.len());
+                let Input::Chunks(tee) = &r.input else {
+                    panic!("reads the chunks");
+                };
+                let (held, from) = if r.in_chunk {
+                    (tee.chunk(), "chunk")
+                } else {
+                    (r.buf.as_slice(), "buffer")
+                };
+                let (start, end) = (held.as_ptr() as usize, held.as_ptr() as usize + held.len());
+                assert!(
+                    start <= at && at + len <= end,
+                    "record {seen} not in the {from}"
+                );
+                assert_eq!(r.in_chunk, in_place, "chunks of {chunk}");
+                seen += 1;
+            }
+            assert_eq!(seen, 3);
+            assert!(r.damage().is_none());
+            // The largest record is 316 bytes with its header; growth may double that.
+            assert!(r.buf.capacity() <= 2 * 316, "{}", r.buf.capacity());
+            r.finish_hashes(pending).expect("digests");
+        }
+    }
+
+    /// Runs `f` on another thread and fails, rather than hangs, when it takes over a minute.
+    fn within_a_minute(f: impl FnOnce() + Send + 'static) {
+        let (done, finished) = std::sync::mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            f();
+            let _ = done.send(());
+        });
+        match finished.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(()) => worker.join().expect("no panic"),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(panic) = worker.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("hung"),
+        }
+    }
+
+    /// A reader that stops in the middle of the file (its window in a chunk, or in its own
+    /// buffer after a record cut by a chunk's end), while the digest thread waits to hand it
+    /// more, neither hangs `finish_hashes` nor, dropped instead, the digests; both are the
+    /// whole file's.
+    #[test]
+    fn a_reader_stopped_mid_file_never_hangs_the_digests() {
+        let payloads = payloads();
+        let recs: Vec<(u32, u32, &[u8])> = (0..600u32)
+            .map(|i| (i, i, payloads[i as usize % payloads.len()].as_slice()))
+            .collect();
+        let bytes = pcap(Endian::Little, 0xa1b2_c3d4, &recs, 0);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c");
+        std::fs::write(&path, &bytes).expect("write");
+        let whole = hash::all_hashes(&path).expect("hashes");
+        let total = recs.len();
+        // Chunks of 1 byte cut every record, so none is read in place.
+        for (chunk, stop_in_chunk) in [
+            (1, false),
+            (64, true),
+            (64, false),
+            (4096, true),
+            (4096, false),
+        ] {
+            for finish in [true, false] {
+                let (path, whole) = (path.clone(), whole.clone());
+                within_a_minute(move || {
+                    let (mut r, pending) = CaptureReader::open_input(
+                        &path,
+                        &Limits::default(),
+                        Arc::default(),
+                        teed(shape(chunk, 1)),
+                    )
+                    .expect("opens");
+                    // Stop at the first record past the tenth whose window is where
+                    // this case wants it.
+                    let mut n = 0;
+                    while r.next_record().is_some() {
+                        n += 1;
+                        if n > 10 && r.in_chunk == stop_in_chunk {
+                            break;
+                        }
+                    }
+                    assert!(n < total, "stopped mid-file");
+                    assert!(r.file_bytes_read() < r.file_size());
+                    if finish {
+                        assert_eq!(r.finish_hashes(pending).expect("digests"), whole);
+                        assert!(r.next_record().is_none());
+                    } else {
+                        drop(r);
+                        assert_eq!(pending.join().expect("digests"), whole);
+                    }
+                });
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any fixture, cut anywhere, read through chunks of any small size and queue
+        /// length, with the default record limit or one some records exceed: the reader tells
+        /// exactly what it tells reading the file.
+        #[test]
+        fn reading_in_place_is_reading_the_file(
+            which in proptest::prelude::any::<proptest::sample::Index>(),
+            cut in proptest::prelude::any::<proptest::sample::Index>(),
+            chunk in 1usize..80,
+            in_flight in 1usize..5,
+            small_limit in proptest::prelude::any::<bool>(),
+        ) {
+            let fixtures = fixtures();
+            let bytes = &fixtures[which.index(fixtures.len())];
+            let bytes = &bytes[..cut.index(bytes.len() + 1)];
+            let limits = Limits {
+                max_record_bytes: if small_limit { 200 } else { Limits::default().max_record_bytes },
+                ..Limits::default()
+            };
+            let (plain, teed) = plain_and_teed(bytes, &limits, shape(chunk, in_flight));
+            proptest::prop_assert_eq!(plain, teed);
+        }
+    }
+
     #[test]
     fn parses_every_corpus_capture_like_the_manifest() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");

@@ -1051,14 +1051,20 @@ mod tests {
         let mut body = e.put_u16(link).to_vec();
         body.extend_from_slice(&[0, 0]);
         body.extend_from_slice(&e.put_u32(snaplen));
+        push_options(e, &mut body, options);
+        block(e, BLOCK_IDB, &body)
+    }
+
+    /// A block's options, each padded to 4 bytes, and the end-of-options marker.
+    fn push_options<V: AsRef<[u8]>>(e: Endian, body: &mut Vec<u8>, options: &[(u16, V)]) {
         for (code, v) in options {
+            let v = v.as_ref();
             body.extend_from_slice(&e.put_u16(*code));
             body.extend_from_slice(&e.put_u16(v.len() as u16));
             body.extend_from_slice(v);
             body.resize(body.len().div_ceil(4) * 4, 0);
         }
         body.extend_from_slice(&[0; 4]);
-        block(e, BLOCK_IDB, &body)
     }
 
     fn epb(e: Endian, iface: u32, ts: u64, data: &[u8], orig: u32) -> Vec<u8> {
@@ -1453,13 +1459,7 @@ mod tests {
         body.extend_from_slice(&e.put_u32(data.len() as u32 + 3));
         body.extend_from_slice(data);
         body.resize(body.len().div_ceil(4) * 4, 0);
-        for (code, v) in options {
-            body.extend_from_slice(&e.put_u16(*code));
-            body.extend_from_slice(&e.put_u16(v.len() as u16));
-            body.extend_from_slice(v);
-            body.resize(body.len().div_ceil(4) * 4, 0);
-        }
-        body.extend_from_slice(&[0; 4]);
+        push_options(e, &mut body, options);
         block(e, BLOCK_EPB, &body)
     }
 

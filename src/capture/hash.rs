@@ -536,7 +536,8 @@ pub(crate) mod tests {
         (got, None)
     }
 
-    fn small(chunk: usize, in_flight: usize) -> Shape {
+    /// A shape of `chunk`-byte chunks with `in_flight` queued, for tests that cut small.
+    pub(crate) fn small(chunk: usize, in_flight: usize) -> Shape {
         Shape { chunk, in_flight }
     }
 

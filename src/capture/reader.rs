@@ -71,20 +71,14 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// The file's bytes as they come to [`CaptureReader::open_input`].
-enum RawInput {
-    /// Any `Read` (the file itself): read into the reader's buffer.
-    Read(Box<dyn Read + Send>),
-    /// The digest thread's chunks: a plain capture is parsed in them in place.
-    Tee(TeeInput),
-}
-
-/// Where the reader takes its bytes from after the header's magic.
+/// Where the reader takes its bytes from. [`CaptureReader::open_input`] is given the raw
+/// input (the file, or the digest thread's chunks) and keeps, after the magic, what the
+/// reader parses: the same input, or a gzip decoder over it as a `Stream`.
 enum Input {
     /// Read into `buf`: the file, or a gzip decoder over the file or the digest thread's
     /// chunks.
     Stream(Box<dyn Read + Send>),
-    /// A plain capture's chunks from the digest thread, parsed where they are; `buf` holds
+    /// The digest thread's chunks, for a plain capture parsed where they are; `buf` holds
     /// only what straddles two of them.
     Chunks(TeeInput),
 }
@@ -132,7 +126,7 @@ impl CaptureReader {
         progress: Arc<AtomicU64>,
     ) -> Result<CaptureReader, CaptureError> {
         Self::open_input(path, limits, progress, |file| {
-            Ok((RawInput::Read(Box::new(file)), ()))
+            Ok((Input::Stream(Box::new(file)), ()))
         })
         .map(|(reader, ())| reader)
     }
@@ -149,7 +143,7 @@ impl CaptureReader {
         known_sha256: Option<String>,
     ) -> Result<(CaptureReader, PendingHashes), CaptureError> {
         Self::open_input(path, limits, progress, |file| {
-            hash::tee(file, known_sha256).map(|(tee, pending)| (RawInput::Tee(tee), pending))
+            hash::tee(file, known_sha256).map(|(tee, pending)| (Input::Chunks(tee), pending))
         })
     }
 
@@ -174,7 +168,7 @@ impl CaptureReader {
         path: &Path,
         limits: &Limits,
         progress: Arc<AtomicU64>,
-        raw: impl FnOnce(File) -> io::Result<(RawInput, T)>,
+        raw: impl FnOnce(File) -> io::Result<(Input, T)>,
     ) -> Result<(CaptureReader, T), CaptureError> {
         let io_err = |source| CaptureError::Io {
             path: path.to_path_buf(),
@@ -192,7 +186,7 @@ impl CaptureReader {
         // The magic is read through `Read` whatever the input; then the bytes read so far
         // (`head`) come first in the window, or first in the gzip decoder's input.
         let (input, compressed, head) = match raw_input {
-            RawInput::Read(raw_input) => {
+            Input::Stream(raw_input) => {
                 let mut counted = Counting {
                     inner: raw_input,
                     count: file_bytes.clone(),
@@ -201,7 +195,7 @@ impl CaptureReader {
                 let (input, compressed) = stream_input(head, counted, magic);
                 (input, compressed, Vec::new())
             }
-            RawInput::Tee(tee) => {
+            Input::Chunks(tee) => {
                 let mut counted = Counting {
                     inner: tee,
                     count: file_bytes.clone(),
@@ -1009,6 +1003,7 @@ fn parse_idb(e: Endian, block: &[u8], body: &[u8], section: usize) -> Option<Int
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::hash::tests::small;
 
     /// (captured bytes, original length, timestamp, link type) of each record.
     type ReadBack = (Vec<u8>, u32, Option<i64>, u16);
@@ -1215,15 +1210,11 @@ mod tests {
         assert!(d.expect("damage").reason.contains("interface 3"));
     }
 
-    fn shape(chunk: usize, in_flight: usize) -> hash::Shape {
-        hash::Shape { chunk, in_flight }
-    }
-
     /// The raw input of [`CaptureReader::open_input`]: the digest thread's chunks, cut as
     /// `shape` says.
-    fn teed(shape: hash::Shape) -> impl FnOnce(File) -> io::Result<(RawInput, PendingHashes)> {
+    fn teed(shape: hash::Shape) -> impl FnOnce(File) -> io::Result<(Input, PendingHashes)> {
         move |file| {
-            hash::tee_from(file, None, shape).map(|(tee, pending)| (RawInput::Tee(tee), pending))
+            hash::tee_from(file, None, shape).map(|(tee, pending)| (Input::Chunks(tee), pending))
         }
     }
 
@@ -1295,7 +1286,7 @@ mod tests {
             &path,
             &Limits::default(),
             Arc::default(),
-            teed(shape(512, 1)),
+            teed(small(512, 1)),
         )
         .expect("opens");
         assert!(r.next_record().is_some());
@@ -1321,7 +1312,7 @@ mod tests {
             };
             let (mut direct, ()) =
                 CaptureReader::open_input(&path, &limits, Arc::default(), |_| {
-                    Ok((RawInput::Read(Box::new(failing())), ()))
+                    Ok((Input::Stream(Box::new(failing())), ()))
                 })
                 .expect("opens");
             let want = records_of(&mut direct);
@@ -1333,11 +1324,11 @@ mod tests {
             );
             // Chunks of 7 bytes put the error after a record cut by a chunk's end, and
             // inside one.
-            for shape in [shape(4096, 2), shape(7, 1)] {
+            for shape in [small(4096, 2), small(7, 1)] {
                 let (mut teed, pending) =
                     CaptureReader::open_input(&path, &limits, Arc::default(), |_| {
                         hash::tee_from(failing(), None, shape)
-                            .map(|(tee, pending)| (RawInput::Tee(tee), pending))
+                            .map(|(tee, pending)| (Input::Chunks(tee), pending))
                     })
                     .expect("opens");
                 assert_eq!(records_of(&mut teed), want);
@@ -1566,7 +1557,7 @@ mod tests {
         let limits = Limits::default();
         let fixtures = fixtures();
         for (f, bytes) in fixtures.iter().enumerate() {
-            for shape in [shape(1 << 20, 4), shape(3, 2)] {
+            for shape in [small(1 << 20, 4), small(3, 2)] {
                 let (plain, teed) = plain_and_teed(bytes, &limits, shape);
                 let whole = plain.expect("a fixture opens");
                 assert_eq!(teed.as_ref(), Ok(&whole), "fixture {f}");
@@ -1580,7 +1571,7 @@ mod tests {
                 // Up to twice the largest header, so some headers are cut too.
                 let chunk = 1 + cut % 53;
                 let (plain, teed) =
-                    plain_and_teed(&bytes[..cut], &limits, shape(chunk, 1 + cut % 3));
+                    plain_and_teed(&bytes[..cut], &limits, small(chunk, 1 + cut % 3));
                 assert_eq!(plain, teed, "fixture {f} cut at {cut}, chunks of {chunk}");
                 if let Ok(Told {
                     damage: Some(d), ..
@@ -1617,7 +1608,7 @@ mod tests {
                 &path,
                 &Limits::default(),
                 Arc::default(),
-                teed(shape(chunk, 2)),
+                teed(small(chunk, 2)),
             )
             .expect("opens");
             let mut seen = 0;
@@ -1699,7 +1690,7 @@ mod tests {
                         &path,
                         &Limits::default(),
                         Arc::default(),
-                        teed(shape(chunk, 1)),
+                        teed(small(chunk, 1)),
                     )
                     .expect("opens");
                     // Stop at the first record past the tenth whose window is where
@@ -1744,7 +1735,7 @@ mod tests {
                 max_record_bytes: if small_limit { 200 } else { Limits::default().max_record_bytes },
                 ..Limits::default()
             };
-            let (plain, teed) = plain_and_teed(bytes, &limits, shape(chunk, in_flight));
+            let (plain, teed) = plain_and_teed(bytes, &limits, small(chunk, in_flight));
             proptest::prop_assert_eq!(plain, teed);
         }
     }

@@ -118,7 +118,8 @@ pub struct FileSink {
     tail: u32,
     batch: Batch,
     to_writer: Option<SyncSender<Batch>>,
-    /// Batches the writer is done with, sent back to be freed here (see [`FileSink::new`]).
+    /// Batches the writer is done with, sent back so their buffers are reused (through
+    /// `pool`) or freed here (see [`FileSink::new`]).
     written_back: Receiver<Batch>,
     /// Their buffers, for the next sessions' pending bytes.
     pool: BufferPool,
@@ -154,7 +155,8 @@ impl FileSink {
     /// the writer thread.
     pub fn new(dir: &Path, format: Format, budget: usize) -> Result<FileSink, SinkError> {
         let (to_writer, batches) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-        // Written batches go back to the split thread to be freed there. Their buffers were
+        // Written batches go back to the split thread, whose pool reuses their buffers or
+        // frees them there (never on the writer). Their buffers were
         // allocated there, and glibc frees a block from another thread under the lock of
         // the arena it came from: with the writer freeing a million buffers while the split
         // thread allocated, the two threads contended for that lock throughout split b. The
